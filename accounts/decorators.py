@@ -1,0 +1,54 @@
+"""View decorators for the areas and roles; the middleware already guards areas, these say it again
+at the view so a view moved to another URL keeps its protection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+from accounts import services
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_authenticated and user.is_staff_member and user.is_verified()):  # type: ignore[attr-defined]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def client_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_authenticated and user.is_client_user):
+            raise Http404
+        if services.needs_second_factor(user) and not user.is_verified():  # type: ignore[attr-defined]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def capability_required(*codenames: str) -> Callable[[View], View]:
+    """Staff holding every one of these `accounts.<codename>` capabilities; others get a 404."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        @staff_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not all(request.user.has_perm(f"accounts.{codename}") for codename in codenames):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,79 @@
+"""Writing the audit trail. Callers are services inside their own transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.http import HttpRequest
+
+from audit.models import AccessEvent, AuditEvent
+from firmportal.logging import request_id_var
+from firmportal.middleware import client_ip
+
+
+def _actor_label(actor: Any) -> str:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    return str(actor.get_username())
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model | None = None,
+    client_ref: str = "",
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Record a domain event. `details` holds ids and non-confidential facts, never client plaintext."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        actor_label=_actor_label(actor),
+        action=str(action),
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        client_ref=client_ref,
+        details=details or {},
+        request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+        ip_address=(client_ip(request) or None) if request is not None else None,
+    )
+
+
+def record_access(
+    *,
+    request: HttpRequest,
+    action: str,
+    client_ref: str = "",
+    object_type: str = "",
+    object_ids: list[str] | None = None,
+    purpose: str = "",
+) -> AccessEvent:
+    """Record a read of client data (or a refused attempt) made in this request."""
+    user = request.user
+    roles = sorted(getattr(user, "roles", ()) or ())
+    match = getattr(request, "resolver_match", None)
+    return AccessEvent.objects.create(
+        actor=user if user.is_authenticated else None,
+        actor_label=_actor_label(user),
+        actor_role=",".join(roles) or (getattr(user, "kind", "") if user.is_authenticated else ""),
+        client_ref=client_ref,
+        action=action,
+        object_type=object_type,
+        object_ids=object_ids or [],
+        purpose=purpose,
+        path_name=(match.view_name if match else "")[:100],
+        request_id=getattr(request, "request_id", ""),
+        ip_address=client_ip(request) or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+    )
+
+
+def pseudonym(value: str) -> str:
+    """A keyed hash for log lines that must correlate a typed value (e.g. a username) without showing it."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), value.strip().lower().encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]

@@ -1,0 +1,39 @@
+"""The Celery app and its one beat schedule: when FirmPortal's jobs run is visible here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firmportal.settings")
+
+app = Celery("firmportal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.on_configure.connect
+def _configure_transport(sender: Celery, **_: object) -> None:
+    from django.conf import settings
+
+    embedded = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS_EMBEDDED", None)
+    if settings.CELERY_BROKER_URL.startswith("filesystem://") and embedded:
+        for key in ("data_folder_in", "processed_folder"):
+            Path(embedded[key]).mkdir(parents=True, exist_ok=True)
+        sender.conf.broker_transport_options = dict(embedded)
+    else:
+        sender.conf.broker_transport_options = {
+            "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT_SECONDS,
+        }
+
+
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # The worker's pulse: /healthz reports degraded when it stops.
+    "heartbeat": {"task": "firmportal.tasks.heartbeat", "schedule": 60.0},
+}
+# Later slices add their jobs here, in this one place (backups, retention, audit sealing).
+_ = crontab

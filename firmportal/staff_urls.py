@@ -1,0 +1,11 @@
+"""The staff workspace (/staff/): each slice mounts its pages here."""
+
+from django.urls import path
+
+from firmportal import workspace
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", workspace.staff_home, name="home"),
+]

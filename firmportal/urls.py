@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from firmportal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("staff/", include("firmportal.staff_urls")),
+    path("portal/", include("firmportal.portal_urls")),
+    path("console/", admin.site.urls),
+]
+
+handler400 = "firmportal.views.bad_request"
+handler403 = "firmportal.views.permission_denied"
+handler404 = "firmportal.views.page_not_found"
+handler500 = "firmportal.views.server_error"
