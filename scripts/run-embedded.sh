@@ -13,6 +13,7 @@ export FIRMPORTAL_HTTPS=0          # loopback only; production always runs behin
 unset DATABASE_URL REDIS_URL       # the embedded default, whatever the shell has
 export FIRMPORTAL_VAR_DIR="$PWD/var"
 
+$PY manage.py init_keyring --if-missing
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput >/dev/null
 $PY manage.py seed_demo
