@@ -42,6 +42,10 @@ check: install
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
 
+## The security suite (tests/security/, marker `security`): headers, CSRF, XSS, SQL injection, uploads, canary scan, check --deploy, pip-audit.
+security: install
+	$(PY) -m pytest -m security -ra $(PYTEST_ARGS) tests
+
 messages: install
 	for app in . accounts audit clients confidentiality retention; do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || true); done

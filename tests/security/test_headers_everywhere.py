@@ -5,6 +5,8 @@ The URL list comes from the resolver (tests/security/urls.py), so a page any sli
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.http import HttpResponse
 
@@ -28,7 +30,7 @@ def production_transport(settings) -> None:  # type: ignore[no-untyped-def]
     settings.LANGUAGE_COOKIE_SECURE = True
 
 
-def header_problems(response: HttpResponse) -> list[str]:
+def header_problems(response: HttpResponse | Any) -> list[str]:
     """What is missing or wrong in a response's security headers and cookies (empty when all is well)."""
     problems = []
     csp = response.get("Content-Security-Policy", "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,25 +73,21 @@ def _walk(patterns: list[URLPattern | URLResolver], prefix: str, namespace: str)
             yield name, prefix + route
 
 
+def concrete_path(route: str, given: dict[str, Any]) -> str:
+    """`route` with its parameters filled from `given`, or with values that name nothing."""
+    if route.startswith("^") or "(?P<" in route:
+        # A regex route (the admin's app index): fill named groups, drop anchors.
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(given.get(m.group(1), "nothing-here")), route)
+        return path.replace("^", "").replace("$", "").replace("\\", "")
+    return re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: str(given.get(m.group(2), _sample(m.group(1)))), route)
+
+
 def endpoints() -> list[Endpoint]:
     """One concrete path for every URL pattern the root URLconf knows."""
-    import re
-
     samples = url_kwargs()
     found: dict[str, Endpoint] = {}
     for name, route in _walk(get_resolver().url_patterns, "", ""):
-        given = samples.get(name, {})
-        path = route
-        if route.startswith("^") or "(?P<" in route:
-            # A regex route (the admin's app index): fill named groups, drop anchors.
-            path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(given.get(m.group(1), "nothing-here")), route)
-            path = path.replace("^", "").replace("$", "").replace("\\", "")
-        else:
-            path = re.sub(
-                r"<(?:(\w+):)?(\w+)>",
-                lambda m: str(given.get(m.group(2), _sample(m.group(1)))),
-                route,
-            )
+        path = concrete_path(route, samples.get(name, {}))
         endpoint = Endpoint(name=name, path="/" + path, route=route)
         found.setdefault(endpoint.path, endpoint)
     return sorted(found.values(), key=lambda e: e.path)
