@@ -25,6 +25,31 @@ class AuditAction(models.TextChoices):
     PASSWORD_RESET_COMPLETED = "password_reset_completed", _("Password reset completed")
     USER_CREATED = "user_created", _("User created")
     ROLES_SYNCED = "roles_synced", _("Role capabilities synchronised")
+    # Emitted by the access slice; an alert rule watches for it.
+    ACCESS_EMERGENCY_GRANTED = "access_emergency_granted", _("Emergency access granted")
+    AUDIT_EXPORTED = "audit_exported", _("Audit trail exported")
+    AUDIT_SEALED = "audit_sealed", _("Audit entries sealed")
+    AUDIT_VERIFIED = "audit_verified", _("Audit trail verified")
+    AUDIT_VERIFY_FAILED = "audit_verify_failed", _("Audit trail verification failed")
+    ALERT_RAISED = "alert_raised", _("Alert raised")
+    ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Alert acknowledged")
+    ALERT_ESCALATED = "alert_escalated", _("Alert escalated")
+    ALERT_CLOSED = "alert_closed", _("Alert closed")
+    ALERT_NOTE_ADDED = "alert_note_added", _("Note added to alert")
+    ALERT_RULE_CHANGED = "alert_rule_changed", _("Alert rule changed")
+
+
+class AccessAction(models.TextChoices):
+    """What an access event records. Other slices may write further actions (free text)."""
+
+    VIEW = "view", _("Viewed")
+    LIST = "list", _("Listed")
+    SEARCH = "search", _("Searched")
+    DOWNLOAD = "download", _("Downloaded")
+    EXPORT = "export", _("Exported")
+    PRINT = "print", _("Printed")
+    REVEAL = "reveal", _("Revealed a secret field")
+    DENIED = "denied", _("Refused")
 
 
 class AuditEvent(models.Model):
@@ -36,6 +61,7 @@ class AuditEvent(models.Model):
     )
     # A snapshot, so the trail still reads right if the account is later renamed.
     actor_label = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=64, blank=True)
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -81,3 +107,34 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label or '-'} {self.action} {self.object_type}"
+
+
+class SealBlock(models.Model):
+    """A signed block of the hash chain over one audit table's entries (see docs/audit.md).
+
+    `entry_ids` and `entry_hashes` hold the sealed entries' ids (8-byte big-endian each) and their
+    canonical SHA-256 hashes (32 bytes each), in id order. `block_hash` covers the previous block's
+    hash and all of the above; `signature` is Ed25519 over `block_hash`, with a key kept outside
+    the database. Rows are append-only.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    source = models.CharField(max_length=32)
+    format = models.PositiveSmallIntegerField(default=1)
+    sealed_at = models.DateTimeField(default=timezone.now)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    entry_count = models.PositiveIntegerField()
+    entry_ids = models.BinaryField()
+    entry_hashes = models.BinaryField()
+    prev_hash = models.CharField(max_length=64)
+    block_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["source", "seq"])]
+
+    def __str__(self) -> str:
+        return f"block {self.seq} {self.source} #{self.first_id}..#{self.last_id}"

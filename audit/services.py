@@ -21,6 +21,13 @@ def _actor_label(actor: Any) -> str:
     return str(actor.get_username())
 
 
+def _actor_role(actor: Any) -> str:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    roles = sorted(getattr(actor, "roles", ()) or ())
+    return (",".join(roles) or str(getattr(actor, "kind", "")))[:64]
+
+
 def record(
     *,
     actor: Any,
@@ -34,6 +41,7 @@ def record(
     return AuditEvent.objects.create(
         actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         actor_label=_actor_label(actor),
+        actor_role=_actor_role(actor),
         action=str(action),
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
@@ -55,12 +63,11 @@ def record_access(
 ) -> AccessEvent:
     """Record a read of client data (or a refused attempt) made in this request."""
     user = request.user
-    roles = sorted(getattr(user, "roles", ()) or ())
     match = getattr(request, "resolver_match", None)
     return AccessEvent.objects.create(
         actor=user if user.is_authenticated else None,
         actor_label=_actor_label(user),
-        actor_role=",".join(roles) or (getattr(user, "kind", "") if user.is_authenticated else ""),
+        actor_role=_actor_role(user),
         client_ref=client_ref,
         action=action,
         object_type=object_type,
