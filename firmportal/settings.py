@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionGuardMiddleware",
     "accounts.middleware.AreaGuardMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "audit.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -265,7 +265,10 @@ ADMIN_URL_PREFIX = "console/"
 
 # --- Auditlog ---------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False
-AUDITLOG_DISABLE_REMOTE_ADDR = True
+# The address comes from `firmportal.middleware.client_ip` (trusted proxies only): audit.middleware.
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+# The correlation id is our server-made request id, never a request header.
+AUDITLOG_CID_GETTER = "audit.changelog.current_request_id"
 
 # --- django-guardian ----------------------------------------------------------------------------
 ANONYMOUS_USER_NAME = None
