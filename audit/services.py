@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 
 from audit.models import AccessEvent, AuditEvent
@@ -84,3 +84,28 @@ def pseudonym(value: str) -> str:
     """A keyed hash for log lines that must correlate a typed value (e.g. a username) without showing it."""
     digest = hmac.new(settings.SECRET_KEY.encode(), value.strip().lower().encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
+
+
+def verify_audit_trail(*, actor: Any) -> Any:
+    """Verify the sealed trail; record the outcome and, when it fails, raise an integrity alert."""
+    from audit import sealing
+    from audit.models import AuditAction
+
+    report = sealing.verify()
+    with transaction.atomic():
+        details: dict[str, Any] = {
+            "entries": report.entries,
+            "blocks": report.blocks,
+            "unsealed": report.unsealed,
+            "problems": report.problems,
+        }
+        if report.ok:
+            record(actor=actor, action=AuditAction.AUDIT_VERIFIED, details=details)
+        else:
+            assert report.first is not None
+            details["first_bad_entry"] = report.first.describe()
+            record(actor=actor, action=AuditAction.AUDIT_VERIFY_FAILED, details=details)
+            from audit import alerts
+
+            alerts.raise_integrity_alert(first_bad_entry=report.first.describe(), problems=report.problems)
+    return report
