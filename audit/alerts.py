@@ -190,16 +190,18 @@ def evaluate(*, wait_seconds: float = 2) -> EvaluationReport:
             return report
         access_cursor = AlertCursor.objects.select_for_update().get(pk=_cursor("access").pk)
         domain_cursor = AlertCursor.objects.select_for_update().get(pk=_cursor("domain").pk)
-        new_access = list(
-            AccessEvent.objects.filter(pk__gt=access_cursor.last_id, pk__lte=horizon["access"])
+        new_access: list[dict[str, Any]] = [
+            dict(row)
+            for row in AccessEvent.objects.filter(pk__gt=access_cursor.last_id, pk__lte=horizon["access"])
             .order_by("pk")
             .values("pk", "actor_id", "occurred_at", "action", "client_ref", "object_ids")
-        )
-        new_domain = list(
-            AuditEvent.objects.filter(pk__gt=domain_cursor.last_id, pk__lte=horizon["domain"])
+        ]
+        new_domain: list[dict[str, Any]] = [
+            dict(row)
+            for row in AuditEvent.objects.filter(pk__gt=domain_cursor.last_id, pk__lte=horizon["domain"])
             .order_by("pk")
             .values("pk", "actor_id", "occurred_at", "action", "target_type", "target_id", "details")
-        )
+        ]
         report.access_events, report.audit_events = len(new_access), len(new_domain)
         raised = 0
         raised += _rate_rules(rules, new_access)
@@ -255,13 +257,14 @@ def _rate_rules(rules: dict[str, AlertRule], new_access: list[dict[str, Any]]) -
         window = timedelta(minutes=rule.window_minutes)
         for actor_id, events in by_actor.items():
             first, last = events[0]["occurred_at"], events[-1]["occurred_at"]
-            history = list(
-                AccessEvent.objects.filter(
+            history: list[dict[str, Any]] = [
+                dict(row)
+                for row in AccessEvent.objects.filter(
                     condition, actor_id=actor_id, occurred_at__gte=first - window, occurred_at__lte=last
                 )
                 .order_by("occurred_at", "pk")
                 .values("pk", "occurred_at", "client_ref", "object_ids")
-            )
+            ]
             new_ids = {event["pk"] for event in events}
             start = 0
             for end, event in enumerate(history):

@@ -186,7 +186,7 @@ def seal(*, block_size: int | None = None, wait_seconds: float | None = None) ->
             log.info("audit seal postponed: %s", report.skipped_reason)
             return report
         last = SealBlock.objects.order_by("-seq").only("seq", "block_hash").first()
-        state = {"seq": last.seq if last else 0, "hash": last.block_hash if last else GENESIS}
+        state: dict[str, Any] = {"seq": last.seq if last else 0, "hash": last.block_hash if last else GENESIS}
         sealed = _last_sealed_ids()
         for source, model in SOURCES.items():
             if horizon[source] <= sealed[source]:

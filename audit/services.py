@@ -60,8 +60,14 @@ def record_access(
     object_type: str = "",
     object_ids: list[str] | None = None,
     purpose: str = "",
-) -> AccessEvent:
-    """Record a read of client data (or a refused attempt) made in this request."""
+) -> AccessEvent | None:
+    """Record a read of client data (or a refused attempt) made in this request.
+
+    Returns None when access logging is switched off (`FIRMPORTAL_ACCESS_LOG_ENABLED=0`, used only
+    by the benchmark that measures what logging costs).
+    """
+    if not settings.FIRMPORTAL_ACCESS_LOG_ENABLED:
+        return None
     user = request.user
     match = getattr(request, "resolver_match", None)
     return AccessEvent.objects.create(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -36,7 +37,7 @@ def seal(django_capture_on_commit_callbacks) -> Callable[..., sealing.SealReport
     return run
 
 
-def tamper(sql: str, params: list[object] | None = None) -> None:
+def tamper(sql: str, params: list[Any] | None = None) -> None:
     """Change the database the way a superuser would: with the append-only triggers off."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
