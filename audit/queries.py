@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -107,7 +107,7 @@ def staff_activity(person: User, *, since: date | None = None, until: date | Non
     summary = events.aggregate(
         clients=Count("client_ref", distinct=True), first=Min("occurred_at"), last=Max("occurred_at")
     )
-    by_action = list(events.order_by().values("action").annotate(n=Count("id")).order_by("-n"))
+    by_action = [dict(row) for row in events.order_by().values("action").annotate(n=Count("id")).order_by("-n")]
     return StaffActivity(
         by_action=by_action,
         distinct_clients=summary["clients"],
@@ -121,12 +121,13 @@ def staff_activity(person: User, *, since: date | None = None, until: date | Non
 def client_accessors(client_ref: str, *, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
     """Who accessed one client's data: per person, how often, first and last time."""
     events = access_events(Filters(client_ref=client_ref, since=since, until=until))
-    return list(
+    rows = (
         events.order_by()
         .values("actor_id", "actor_label", "actor_role")
         .annotate(n=Count("id"), first=Min("occurred_at"), last=Max("occurred_at"))
         .order_by("-last")
     )
+    return [dict(row) for row in rows]
 
 
 def leavers() -> QuerySet[User]:
@@ -135,7 +136,7 @@ def leavers() -> QuerySet[User]:
 
 def last_access_per_client(person: User) -> list[dict[str, Any]]:
     """For a leaver: each client they ever accessed, with their last access and how many."""
-    return list(
+    rows = (
         AccessEvent.objects.filter(actor=person)
         .exclude(client_ref="")
         .exclude(action=AccessAction.DENIED)
@@ -143,6 +144,7 @@ def last_access_per_client(person: User) -> list[dict[str, Any]]:
         .annotate(n=Count("id"), last=Max("occurred_at"))
         .order_by("-last")
     )
+    return [dict(row) for row in rows]
 
 
 def activity_after(person: User, moment: datetime) -> int:
@@ -254,11 +256,11 @@ def _people(ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
     }
 
 
-def _name(people: dict[int, tuple[str, str]], row: dict[str, Any]) -> str:
+def _name(people: dict[int, tuple[str, str]], row: Mapping[str, Any]) -> str:
     person = people.get(row["actor_id"])
     return person[0] if person else (row["actor_label"] or "-")
 
 
-def _kind(people: dict[int, tuple[str, str]], row: dict[str, Any]) -> str:
+def _kind(people: dict[int, tuple[str, str]], row: Mapping[str, Any]) -> str:
     person = people.get(row["actor_id"])
     return person[1] if person else ""

@@ -176,7 +176,7 @@ def test_alert_mail_goes_to_compliance_officers_without_client_content(
     message = mail.outbox[0]
     assert message.to == [compliance_officer.email]
     assert "bookkeeper_alice" in message.body
-    assert "secret-client-ref" not in message.body + message.subject
+    assert "secret-client-ref" not in f"{message.body} {message.subject}"
 
 
 def test_desk_actions_on_an_alert_are_noted_and_audited(compliance_officer: User, bookkeeper_alice: User) -> None:

@@ -173,7 +173,9 @@ def test_client_access_history_shows_staff_and_delegates(
     read(client_a_owner, "c-1")
     read(bookkeeper_alice, "c-1", action="denied")
     read(bookkeeper_alice, "c-2")
-    audit.record(actor=partner, action=AuditAction.ACCESS_EMERGENCY_GRANTED, client_ref="c-1", details={"purpose": "审计"})
+    audit.record(
+        actor=partner, action=AuditAction.ACCESS_EMERGENCY_GRANTED, client_ref="c-1", details={"purpose": "审计"}
+    )
     rows = queries.client_access_history("c-1")
     assert [(row.who, row.changed) for row in rows] == [
         (str(partner), True),
