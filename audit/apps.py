@@ -8,6 +8,6 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         # django-auditlog tracks models through its registry, which must be filled at start-up.
-        from audit import changelog
+        from audit import changelog, checks  # noqa: F401  (checks registers the deployment checks)
 
         changelog.register_core_models()
