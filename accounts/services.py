@@ -126,10 +126,17 @@ def record_failed_second_factor(request: HttpRequest) -> None:
 
 
 def record_failed_sign_in(request: HttpRequest, username: str) -> None:
+    # An attempt naming an offboarded account is marked for the insider-abuse alert (audit.alerts);
+    # the page answers exactly as for any other failure.
+    offboarded = User.objects.filter(username=username, offboarded_at__isnull=False).first() if username else None
+    details: dict[str, object] = {"username_hash": audit.pseudonym(username)}
+    if offboarded is not None:
+        details["offboarded"] = True
     audit.record(
         actor=None,
         action=AuditAction.USER_SIGNIN_FAILED,
-        details={"username_hash": audit.pseudonym(username)},
+        target=offboarded,
+        details=details,
         request=request,
     )
     log.warning("sign-in refused username_hash=%s ip=%s", audit.pseudonym(username), client_ip(request))

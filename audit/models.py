@@ -25,6 +25,31 @@ class AuditAction(models.TextChoices):
     PASSWORD_RESET_COMPLETED = "password_reset_completed", _("Password reset completed")
     USER_CREATED = "user_created", _("User created")
     ROLES_SYNCED = "roles_synced", _("Role capabilities synchronised")
+    # Emitted by the access slice; an alert rule watches for it.
+    ACCESS_EMERGENCY_GRANTED = "access_emergency_granted", _("Emergency access granted")
+    AUDIT_EXPORTED = "audit_exported", _("Audit trail exported")
+    AUDIT_SEALED = "audit_sealed", _("Audit entries sealed")
+    AUDIT_VERIFIED = "audit_verified", _("Audit trail verified")
+    AUDIT_VERIFY_FAILED = "audit_verify_failed", _("Audit trail verification failed")
+    ALERT_RAISED = "alert_raised", _("Alert raised")
+    ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Alert acknowledged")
+    ALERT_ESCALATED = "alert_escalated", _("Alert escalated")
+    ALERT_CLOSED = "alert_closed", _("Alert closed")
+    ALERT_NOTE_ADDED = "alert_note_added", _("Note added to alert")
+    ALERT_RULE_CHANGED = "alert_rule_changed", _("Alert rule changed")
+
+
+class AccessAction(models.TextChoices):
+    """What an access event records. Other slices may write further actions (free text)."""
+
+    VIEW = "view", _("Viewed")
+    LIST = "list", _("Listed")
+    SEARCH = "search", _("Searched")
+    DOWNLOAD = "download", _("Downloaded")
+    EXPORT = "export", _("Exported")
+    PRINT = "print", _("Printed")
+    REVEAL = "reveal", _("Revealed a secret field")
+    DENIED = "denied", _("Refused")
 
 
 class AuditEvent(models.Model):
@@ -36,6 +61,7 @@ class AuditEvent(models.Model):
     )
     # A snapshot, so the trail still reads right if the account is later renamed.
     actor_label = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=64, blank=True)
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -81,3 +107,139 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label or '-'} {self.action} {self.object_type}"
+
+
+class SealBlock(models.Model):
+    """A signed block of the hash chain over one audit table's entries (see docs/audit.md).
+
+    `entry_ids` and `entry_hashes` hold the sealed entries' ids (8-byte big-endian each) and their
+    canonical SHA-256 hashes (32 bytes each), in id order. `block_hash` covers the previous block's
+    hash and all of the above; `signature` is Ed25519 over `block_hash`, with a key kept outside
+    the database. Rows are append-only.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    source = models.CharField(max_length=32)
+    format = models.PositiveSmallIntegerField(default=1)
+    sealed_at = models.DateTimeField(default=timezone.now)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    entry_count = models.PositiveIntegerField()
+    entry_ids = models.BinaryField()
+    entry_hashes = models.BinaryField()
+    prev_hash = models.CharField(max_length=64)
+    block_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["source", "seq"])]
+
+    def __str__(self) -> str:
+        return f"block {self.seq} {self.source} #{self.first_id}..#{self.last_id}"
+
+
+class AlertKind(models.TextChoices):
+    MANY_CLIENTS = "many_clients", _("One person viewing many distinct clients")
+    OFF_HOURS = "off_hours", _("Access outside working hours")
+    REPEATED_DENIALS = "repeated_denials", _("Repeated refused attempts")
+    BULK_EXPORT = "bulk_export", _("Bulk export or download")
+    OFFBOARDED_SIGN_IN = "offboarded_sign_in", _("Sign-in attempt by an offboarded account")
+    EMERGENCY_ACCESS = "emergency_access", _("Emergency access granted")
+    SECRET_REVEALS = "secret_reveals", _("Secret-field reveals above a rate")
+    AUDIT_INTEGRITY = "audit_integrity", _("Audit trail failed verification")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class AlertRule(models.Model):
+    """The compliance officer's tunable thresholds for one kind of alert."""
+
+    kind = models.CharField(_("rule"), max_length=32, choices=AlertKind.choices, unique=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    threshold = models.PositiveIntegerField(_("threshold"), default=1)
+    window_minutes = models.PositiveIntegerField(_("window (minutes)"), default=60)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+    # Working hours (Asia/Shanghai) for the off-hours rule.
+    work_start = models.TimeField(_("working day starts"), null=True, blank=True)
+    work_end = models.TimeField(_("working day ends"), null=True, blank=True)
+    weekdays_only = models.BooleanField(_("weekends are outside working hours"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(threshold__gte=1), name="alertrule_threshold_positive"),
+            models.CheckConstraint(condition=models.Q(window_minutes__gte=1), name="alertrule_window_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ESCALATED = "escalated", _("Escalated")
+    CLOSED = "closed", _("Closed")
+
+
+class Alert(models.Model):
+    """A pattern that may be insider abuse, for the compliance desk. Holds facts, never client data."""
+
+    kind = models.CharField(max_length=32, choices=AlertKind.choices, db_index=True)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject_label = models.CharField(max_length=150, blank=True)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    # Counts, thresholds and event ids: what the rule saw. No names of clients, no content.
+    facts = models.JSONField(default=dict, blank=True)
+    # One alert per pattern occurrence, however often the evaluation runs.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subject_label} {self.raised_at:%Y-%m-%d %H:%M}"
+
+
+class AlertNote(models.Model):
+    """What the compliance desk did with an alert, and why."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16)
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.author_id}"
+
+
+class AlertCursor(models.Model):
+    """How far the alert evaluation has read each audit table (so each event is judged once)."""
+
+    source = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.source} @ {self.last_id}"

@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 
 from audit.models import AccessEvent, AuditEvent
@@ -19,6 +19,13 @@ def _actor_label(actor: Any) -> str:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return ""
     return str(actor.get_username())
+
+
+def _actor_role(actor: Any) -> str:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    roles = sorted(getattr(actor, "roles", ()) or ())
+    return (",".join(roles) or str(getattr(actor, "kind", "")))[:64]
 
 
 def record(
@@ -34,6 +41,7 @@ def record(
     return AuditEvent.objects.create(
         actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         actor_label=_actor_label(actor),
+        actor_role=_actor_role(actor),
         action=str(action),
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
@@ -52,15 +60,20 @@ def record_access(
     object_type: str = "",
     object_ids: list[str] | None = None,
     purpose: str = "",
-) -> AccessEvent:
-    """Record a read of client data (or a refused attempt) made in this request."""
+) -> AccessEvent | None:
+    """Record a read of client data (or a refused attempt) made in this request.
+
+    Returns None when access logging is switched off (`FIRMPORTAL_ACCESS_LOG_ENABLED=0`, used only
+    by the benchmark that measures what logging costs).
+    """
+    if not settings.FIRMPORTAL_ACCESS_LOG_ENABLED:
+        return None
     user = request.user
-    roles = sorted(getattr(user, "roles", ()) or ())
     match = getattr(request, "resolver_match", None)
     return AccessEvent.objects.create(
         actor=user if user.is_authenticated else None,
         actor_label=_actor_label(user),
-        actor_role=",".join(roles) or (getattr(user, "kind", "") if user.is_authenticated else ""),
+        actor_role=_actor_role(user),
         client_ref=client_ref,
         action=action,
         object_type=object_type,
@@ -77,3 +90,28 @@ def pseudonym(value: str) -> str:
     """A keyed hash for log lines that must correlate a typed value (e.g. a username) without showing it."""
     digest = hmac.new(settings.SECRET_KEY.encode(), value.strip().lower().encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
+
+
+def verify_audit_trail(*, actor: Any) -> Any:
+    """Verify the sealed trail; record the outcome and, when it fails, raise an integrity alert."""
+    from audit import sealing
+    from audit.models import AuditAction
+
+    report = sealing.verify()
+    with transaction.atomic():
+        details: dict[str, Any] = {
+            "entries": report.entries,
+            "blocks": report.blocks,
+            "unsealed": report.unsealed,
+            "problems": report.problems,
+        }
+        if report.ok:
+            record(actor=actor, action=AuditAction.AUDIT_VERIFIED, details=details)
+        else:
+            assert report.first is not None
+            details["first_bad_entry"] = report.first.describe()
+            record(actor=actor, action=AuditAction.AUDIT_VERIFY_FAILED, details=details)
+            from audit import alerts
+
+            alerts.raise_integrity_alert(first_bad_entry=report.first.describe(), problems=report.problems)
+    return report

@@ -42,6 +42,10 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # The worker's pulse: /healthz reports degraded when it stops.
     "heartbeat": {"task": "firmportal.tasks.heartbeat", "schedule": 60.0},
+    # Audit: seal new entries into the signed chain; judge new events against the alert rules;
+    # verify the whole trail every night (an integrity alert when it fails).
+    "audit-seal": {"task": "audit.tasks.seal_audit_trail", "schedule": 180.0},
+    "audit-alerts": {"task": "audit.tasks.evaluate_alerts", "schedule": 60.0},
+    "audit-verify": {"task": "audit.tasks.verify_audit_trail", "schedule": crontab(hour=2, minute=30)},
 }
-# Later slices add their jobs here, in this one place (backups, retention, audit sealing).
-_ = crontab
+# Later slices add their jobs here, in this one place (backups, retention).

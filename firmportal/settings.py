@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionGuardMiddleware",
     "accounts.middleware.AreaGuardMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "audit.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -272,7 +272,24 @@ FIRMPORTAL_KEY_PROVIDER_OPTIONS = {
 
 # --- Auditlog ---------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False
-AUDITLOG_DISABLE_REMOTE_ADDR = True
+# The address comes from `firmportal.middleware.client_ip` (trusted proxies only): audit.middleware.
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+# The correlation id is our server-made request id, never a request header.
+AUDITLOG_CID_GETTER = "audit.changelog.current_request_id"
+
+# --- Audit trail -----------------------------------------------------------------------------
+# Access events (reads of client data) are written unless switched off (benchmarks compare both).
+FIRMPORTAL_ACCESS_LOG_ENABLED = env.boolean("FIRMPORTAL_ACCESS_LOG_ENABLED", True)
+# The Ed25519 key signing audit seals, kept outside the database (see audit/keys.py, docs/audit.md).
+FIRMPORTAL_AUDIT_SIGNING_KEY_FILE = env.string("FIRMPORTAL_AUDIT_SIGNING_KEY_FILE", "")
+# Create a key under VAR_DIR when none is configured: only for a loopback run or the tests.
+FIRMPORTAL_AUDIT_GENERATE_KEY = env.boolean("FIRMPORTAL_AUDIT_GENERATE_KEY", not HTTPS)
+FIRMPORTAL_AUDIT_TRUSTED_KEYS_DIR = env.string("FIRMPORTAL_AUDIT_TRUSTED_KEYS_DIR", "")
+# The last sealed block, written outside the database so that a cut-off tail is detected.
+FIRMPORTAL_AUDIT_HEAD_FILE = env.string("FIRMPORTAL_AUDIT_HEAD_FILE", str(VAR_DIR / "audit" / "seal-head.json"))
+FIRMPORTAL_AUDIT_SEAL_BLOCK_SIZE = env.integer("FIRMPORTAL_AUDIT_SEAL_BLOCK_SIZE", 10_000)
+# Sealing waits at most this long for transactions that may still add entries below its horizon.
+FIRMPORTAL_AUDIT_SEAL_WAIT_SECONDS = env.integer("FIRMPORTAL_AUDIT_SEAL_WAIT_SECONDS", 5)
 
 # --- django-guardian ----------------------------------------------------------------------------
 ANONYMOUS_USER_NAME = None
