@@ -34,6 +34,11 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # The worker's pulse: /healthz reports degraded when it stops.
     "heartbeat": {"task": "firmportal.tasks.heartbeat", "schedule": 60.0},
+    # Compliance: training expiry reminders, every morning.
+    "compliance-training-reminders": {
+        "task": "compliance.tasks.send_training_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).
 _ = crontab
