@@ -122,3 +122,45 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["users"].queryset = User.objects.filter(kind=UserKind.STAFF, is_active=True).order_by("username")  # type: ignore[attr-defined]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ThirdPartyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("vendor", _("Vendor")), ("partner", _("Partner"))])
+    services = forms.CharField(label=_("Services provided"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    contact_name = forms.CharField(label=_("Contact"), max_length=150, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+    touches_client_data = forms.BooleanField(label=_("May touch client data"), required=False, initial=True)
+    nda_reference = forms.CharField(label=_("NDA reference"), max_length=100, required=False)
+    nda_signed_on = forms.DateField(label=_("NDA signed on"), required=False, widget=DateInput)
+    nda_expires_on = forms.DateField(label=_("NDA expires on"), required=False, widget=DateInput)
+    review_interval_months = forms.IntegerField(label=_("Review every (months)"), min_value=1, max_value=36, initial=12)
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        signed, expires = data.get("nda_signed_on"), data.get("nda_expires_on")
+        if signed and expires and expires < signed:
+            raise forms.ValidationError(_("The NDA cannot expire before it was signed."))
+        return data
+
+
+class RiskAssessmentForm(forms.Form):
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from compliance.thirdparties import RISK_QUESTIONS
+
+        super().__init__(*args, **kwargs)
+        for key, text, _weight in RISK_QUESTIONS:
+            self.fields[f"control_{key}"] = forms.BooleanField(label=text, required=False)
+
+    def answers(self) -> dict[str, bool]:
+        return {
+            name.removeprefix("control_"): bool(value)
+            for name, value in self.cleaned_data.items()
+            if name.startswith("control_")
+        }

@@ -23,6 +23,10 @@ class ComplianceAction(models.TextChoices):
     TRAINING_ATTENDANCE_RECORDED = "training_attendance_recorded", _("Training attendance recorded")
     TRAINING_COMPLETED = "training_completed", _("Training quiz taken")
     TRAINING_REMINDER_SENT = "training_reminder_sent", _("Training expiry reminder sent")
+    THIRD_PARTY_REGISTERED = "third_party_registered", _("Third party registered")
+    THIRD_PARTY_UPDATED = "third_party_updated", _("Third party updated")
+    THIRD_PARTY_ASSESSED = "third_party_assessed", _("Third-party risk assessed")
+    THIRD_PARTY_REVIEW_REMINDED = "third_party_review_reminded", _("Third-party review reminder sent")
 
 
 # --- NDAs -----------------------------------------------------------------------------------------
@@ -194,3 +198,65 @@ class TrainingCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.course_id} {self.score}%"
+
+
+# --- Third parties (外部合作) ---------------------------------------------------------------------
+
+
+class ThirdPartyKind(models.TextChoices):
+    VENDOR = "vendor", _("Vendor")
+    PARTNER = "partner", _("Partner")
+
+
+class RiskRating(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class ThirdParty(models.Model):
+    """A vendor or partner who may touch client data: its NDA, risk rating and review dates."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ThirdPartyKind.choices)
+    services = models.TextField(_("services provided"), blank=True)
+    contact_name = models.CharField(_("contact"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    touches_client_data = models.BooleanField(_("may touch client data"), default=True)
+    nda_reference = models.CharField(_("NDA reference"), max_length=100, blank=True)
+    nda_signed_on = models.DateField(_("NDA signed on"), null=True, blank=True)
+    nda_expires_on = models.DateField(_("NDA expires on"), null=True, blank=True)
+    review_interval_months = models.PositiveSmallIntegerField(_("review every (months)"), default=12)
+    risk_rating = models.CharField(_("risk rating"), max_length=8, choices=RiskRating.choices, blank=True)
+    last_reviewed_on = models.DateField(_("last reviewed on"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    # The due date a reminder was sent for, so each due date is reminded once.
+    reminded_for_due = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("third party")
+        verbose_name_plural = _("third parties")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RiskAssessment(models.Model):
+    """One filled-in risk questionnaire: answers (question key -> control in place), score, rating."""
+
+    third_party = models.ForeignKey(ThirdParty, on_delete=models.CASCADE, related_name="assessments")
+    answers = models.JSONField(default=dict)
+    score = models.PositiveSmallIntegerField(_("risk score"))
+    rating = models.CharField(_("risk rating"), max_length=8, choices=RiskRating.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    assessed_on = models.DateField(_("assessed on"))
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.third_party_id} {self.assessed_on} {self.rating}"

@@ -20,4 +20,6 @@ urlpatterns = [
     path("training/desk/courses/new/", views.course_create_view, name="course-create"),
     path("training/desk/sessions/new/", views.session_create_view, name="session-create"),
     path("training/desk/sessions/<int:session_id>/attendance/", views.attendance_view, name="attendance"),
+    path("third-parties/", views.third_parties_view, name="third-parties"),
+    path("third-parties/<int:party_id>/", views.third_party_view, name="third-party"),
 ]

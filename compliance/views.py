@@ -253,3 +253,54 @@ def attendance_view(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.success(request, _("Attendance recorded."))
         return redirect("staff:compliance:training-desk")
     return render(request, "compliance/attendance.html", {"session": session, "form": form})
+
+
+# --- Third parties --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(DESK)
+def third_parties_view(request: HttpRequest) -> HttpResponse:
+    from compliance import thirdparties
+    from compliance.forms import ThirdPartyForm
+    from compliance.models import ThirdParty
+
+    form = ThirdPartyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            party = thirdparties.register_third_party(actor=request_user(request), **form.cleaned_data)
+        except ComplianceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Registered. Now assess its risk."))
+            return redirect("staff:compliance:third-party", party_id=party.pk)
+    lapsed = set(thirdparties.lapsed_third_parties().values_list("pk", flat=True))
+    parties = [(p, p.pk in lapsed) for p in ThirdParty.objects.all()]
+    return render(request, "compliance/third_parties.html", {"parties": parties, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(DESK)
+def third_party_view(request: HttpRequest, party_id: int) -> HttpResponse:
+    from compliance import thirdparties
+    from compliance.forms import RiskAssessmentForm
+    from compliance.models import ThirdParty
+
+    party = get_object_or_404(ThirdParty, pk=party_id)
+    form = RiskAssessmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assessment = thirdparties.record_risk_assessment(
+            third_party=party, answers=form.answers(), notes=form.cleaned_data["notes"], actor=request_user(request)
+        )
+        messages.success(
+            request,
+            _("Assessed: risk %(rating)s (score %(score)s).")
+            % {"rating": assessment.get_rating_display(), "score": assessment.score},
+        )
+        return redirect("staff:compliance:third-party", party_id=party.pk)
+    lapsed = thirdparties.lapsed_third_parties().filter(pk=party.pk).exists()
+    return render(
+        request,
+        "compliance/third_party.html",
+        {"party": party, "form": form, "lapsed": lapsed, "assessments": party.assessments.all()},
+    )

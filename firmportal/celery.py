@@ -39,6 +39,10 @@ app.conf.beat_schedule = {
         "task": "compliance.tasks.send_training_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "compliance-third-party-review-reminders": {
+        "task": "compliance.tasks.send_third_party_review_reminders",
+        "schedule": crontab(hour=7, minute=5),
+    },
 }
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).
 _ = crontab
