@@ -164,3 +164,62 @@ class RiskAssessmentForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("control_")
         }
+
+
+class IncidentReportForm(forms.Form):
+    title = forms.CharField(label=_("In a few words"), max_length=200)
+    description = forms.CharField(
+        label=_("What happened"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("When, what you saw, which clients or systems may be involved. Do not paste client data."),
+    )
+
+
+class DrillForm(IncidentReportForm):
+    scheduled_for = forms.DateField(label=_("Drill scheduled for"), widget=DateInput, required=False)
+
+
+class TriageForm(forms.Form):
+    severity = forms.ChoiceField(label=_("Severity"), choices=[])
+    window_start = forms.DateTimeField(label=_("From"), widget=DateTimeInput(format="%Y-%m-%dT%H:%M"), required=False)
+    window_end = forms.DateTimeField(label=_("Until"), widget=DateTimeInput(format="%Y-%m-%dT%H:%M"), required=False)
+    suspect = forms.ModelChoiceField(label=_("Whose reads (optional)"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from compliance.models import Severity
+
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = Severity.choices  # type: ignore[attr-defined]
+        self.fields["suspect"].queryset = User.objects.filter(kind=UserKind.STAFF).order_by("username")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and end < start:
+            raise forms.ValidationError(_("The end of the window must not be before its start."))
+        return data
+
+
+class NoticeContentForm(forms.Form):
+    data_kinds = forms.CharField(label=_("Kinds of data involved"), widget=forms.Textarea(attrs={"rows": 2}))
+    cause = forms.CharField(label=_("Cause"), widget=forms.Textarea(attrs={"rows": 2}))
+    possible_harm = forms.CharField(label=_("Possible harm"), widget=forms.Textarea(attrs={"rows": 2}))
+    remedies = forms.CharField(label=_("Remedies taken"), widget=forms.Textarea(attrs={"rows": 2}))
+    client_actions = forms.CharField(label=_("What the client can do"), widget=forms.Textarea(attrs={"rows": 2}))
+    contact = forms.CharField(label=_("Contact"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    lessons = forms.CharField(label=_("Lessons learned"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class SuspendForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(kind=UserKind.STAFF, is_active=True).order_by("username")  # type: ignore[attr-defined]

@@ -6,6 +6,8 @@ Rows are changed only by `compliance.services`; `compliance.queries` reads them.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +29,15 @@ class ComplianceAction(models.TextChoices):
     THIRD_PARTY_UPDATED = "third_party_updated", _("Third party updated")
     THIRD_PARTY_ASSESSED = "third_party_assessed", _("Third-party risk assessed")
     THIRD_PARTY_REVIEW_REMINDED = "third_party_review_reminded", _("Third-party review reminder sent")
+    INCIDENT_REPORTED = "incident_reported", _("Incident reported")
+    INCIDENT_UPDATED = "incident_updated", _("Incident updated")
+    INCIDENT_CONTAINMENT = "incident_containment", _("Incident containment action")
+    INCIDENT_AFFECTED_COMPUTED = "incident_affected_computed", _("Affected clients computed")
+    INCIDENT_AFFECTED_REVIEWED = "incident_affected_reviewed", _("Affected client reviewed")
+    BREACH_NOTICE_ISSUED = "breach_notice_issued", _("Breach notice issued")
+    INCIDENT_AUTHORITY_REPORT = "incident_authority_report", _("Authority report generated")
+    INCIDENT_REVIEWED = "incident_reviewed", _("Post-incident review recorded")
+    INCIDENT_CLOSED = "incident_closed", _("Incident closed")
 
 
 # --- NDAs -----------------------------------------------------------------------------------------
@@ -260,3 +271,151 @@ class RiskAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.third_party_id} {self.assessed_on} {self.rating}"
+
+
+# --- Incidents (应急处理) and drills (演练) -------------------------------------------------------
+
+
+class IncidentStatus(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    INVESTIGATING = "investigating", _("Investigating")
+    CONTAINED = "contained", _("Contained")
+    NOTIFIED = "notified", _("Clients notified")
+    CLOSED = "closed", _("Closed")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class Incident(models.Model):
+    """A security or confidentiality incident, or a drill recorded the same way (`is_drill`)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("what happened"))
+    is_drill = models.BooleanField(_("drill"), default=False)
+    scheduled_for = models.DateField(_("drill scheduled for"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.REPORTED
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(_("reported at"))
+    # The window searched in the access log for affected clients, optionally one suspect's reads.
+    window_start = models.DateTimeField(_("from"), null=True, blank=True)
+    window_end = models.DateTimeField(_("until"), null=True, blank=True)
+    suspect = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("whose reads (optional)"),
+    )
+    # The content of breach notices (PIPL Art. 57).
+    data_kinds = models.TextField(_("kinds of data involved"), blank=True)
+    cause = models.TextField(_("cause"), blank=True)
+    possible_harm = models.TextField(_("possible harm"), blank=True)
+    remedies = models.TextField(_("remedies taken"), blank=True)
+    client_actions = models.TextField(_("what the client can do"), blank=True)
+    contact = models.TextField(_("contact"), blank=True)
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_start__isnull=True)
+                | models.Q(window_end__isnull=True)
+                | models.Q(window_end__gte=models.F("window_start")),
+                name="incident_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def notice_complete(self) -> bool:
+        return all(
+            getattr(self, f).strip()
+            for f in ("data_kinds", "cause", "possible_harm", "remedies", "client_actions", "contact")
+        )
+
+
+class TimelineKind(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    TRIAGED = "triaged", _("Triaged")
+    NOTE = "note", _("Note")
+    CONTAINMENT = "containment", _("Containment")
+    AFFECTED_COMPUTED = "affected_computed", _("Affected clients computed")
+    AFFECTED_REVIEWED = "affected_reviewed", _("Affected client reviewed")
+    NOTICE_CONTENT = "notice_content", _("Notice content set")
+    NOTICES_ISSUED = "notices_issued", _("Notices issued")
+    AUTHORITY_REPORT = "authority_report", _("Authority report generated")
+    REVIEW = "review", _("Post-incident review")
+    CLOSED = "closed", _("Closed")
+
+
+class IncidentEvent(models.Model):
+    """One step on an incident's timeline."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=24, choices=TimelineKind.choices)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class AffectedClient(models.Model):
+    """A client whose data was read in the incident window; the officer includes or excludes it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    client_ref = models.CharField(max_length=64)
+    access_count = models.PositiveIntegerField(default=0)
+    first_access = models.DateTimeField(null=True)
+    last_access = models.DateTimeField(null=True)
+    included = models.BooleanField(null=True)  # None: not reviewed yet
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["client_ref"]
+        constraints = [models.UniqueConstraint(fields=["incident", "client_ref"], name="affected_client_once")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.client_ref}"
+
+
+class BreachNotice(models.Model):
+    """The notice to one affected client (PIPL Art. 57). Delivered in the portal by the portal slice;
+    the e-mail only says that a notice is waiting."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notices")
+    client_ref = models.CharField(max_length=64, db_index=True)
+    body = models.TextField()
+    is_drill = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["client_ref"]
+        constraints = [models.UniqueConstraint(fields=["incident", "client_ref"], name="breach_notice_once")]
+
+    def __str__(self) -> str:
+        return f"notice {self.incident_id} {self.client_ref}"

@@ -130,3 +130,61 @@ def nda_acceptance_pdf(acceptance: object) -> bytes:
         ),
     ]
     return render(story, title=f"NDA v{nda.version} {user.username}")
+
+
+def incident_authority_report_pdf(incident: object) -> bytes:
+    """The report to the authority: what happened, when, whom it affected, what was done, the timeline."""
+    from compliance.models import Incident
+
+    assert isinstance(incident, Incident)
+    affected = list(incident.affected.all())
+    included = [a for a in affected if a.included]
+    drill = "【演练 DRILL】" if incident.is_drill else ""
+    story: list[Flowable] = [
+        para(f"{drill}个人信息安全事件报告 Incident report to the authority — #{incident.pk}", "title"),
+        table(
+            [
+                ["项目 Item", "内容 Value"],
+                ["事件 Incident", incident.title],
+                ["严重程度 Severity", incident.get_severity_display() or "-"],
+                ["状态 Status", incident.get_status_display()],
+                ["报告时间 Reported at", local(incident.reported_at)],
+                ["时间范围 Window", f"{local(incident.window_start)} - {local(incident.window_end)}"],
+                ["受影响客户数 Affected clients", str(len(included))],
+            ],
+            col_widths=[50 * mm, 120 * mm],
+        ),
+        para("经过 What happened", "h2"),
+        para(incident.description),
+        para("涉及的信息种类 Kinds of data", "h2"),
+        para(incident.data_kinds or "-"),
+        para("原因 Cause", "h2"),
+        para(incident.cause or "-"),
+        para("可能造成的危害 Possible harm", "h2"),
+        para(incident.possible_harm or "-"),
+        para("已采取的补救措施 Remedies taken", "h2"),
+        para(incident.remedies or "-"),
+        para("个人可以采取的措施 What individuals can do", "h2"),
+        para(incident.client_actions or "-"),
+        para("联系方式 Contact", "h2"),
+        para(incident.contact or "-"),
+        para("受影响客户 Affected clients", "h2"),
+        table(
+            [["客户 Client", "访问次数 Reads", "首次 First", "最后 Last"]]
+            + [[a.client_ref, a.access_count, local(a.first_access), local(a.last_access)] for a in included]
+        )
+        if included
+        else para("-"),
+        para("时间线 Timeline", "h2"),
+        table(
+            [["时间 Time", "步骤 Step", "人员 By", "说明 Note"]]
+            + [
+                [local(e.at), e.get_kind_display(), e.actor.get_username() if e.actor else "-", e.text]
+                for e in incident.timeline.select_related("actor")
+            ],
+            col_widths=[38 * mm, 32 * mm, 28 * mm, 72 * mm],
+        ),
+        Spacer(1, 4 * mm),
+        para(f"FirmPortal {local(timezone.now())}", "small"),
+    ]
+    return render(story, title=f"Incident {incident.pk}")

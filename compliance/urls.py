@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from compliance import views
+from compliance import incident_views, views
 
 app_name = "compliance"
 
@@ -22,4 +22,8 @@ urlpatterns = [
     path("training/desk/sessions/<int:session_id>/attendance/", views.attendance_view, name="attendance"),
     path("third-parties/", views.third_parties_view, name="third-parties"),
     path("third-parties/<int:party_id>/", views.third_party_view, name="third-party"),
+    path("incidents/report/", incident_views.report_incident_view, name="incident-report"),
+    path("incidents/", incident_views.incident_list_view, name="incidents"),
+    path("incidents/<int:incident_id>/", incident_views.incident_view, name="incident"),
+    path("incidents/<int:incident_id>/<slug:action>/", incident_views.incident_action_view, name="incident-action"),
 ]
