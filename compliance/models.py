@@ -38,6 +38,9 @@ class ComplianceAction(models.TextChoices):
     INCIDENT_AUTHORITY_REPORT = "incident_authority_report", _("Authority report generated")
     INCIDENT_REVIEWED = "incident_reviewed", _("Post-incident review recorded")
     INCIDENT_CLOSED = "incident_closed", _("Incident closed")
+    WHISTLEBLOWING_REPORT_READ = "whistleblowing_report_read", _("Whistleblower report read")
+    WHISTLEBLOWING_REPLIED = "whistleblowing_replied", _("Whistleblower report answered")
+    WHISTLEBLOWING_STATUS_CHANGED = "whistleblowing_status_changed", _("Whistleblower report status changed")
 
 
 # --- NDAs -----------------------------------------------------------------------------------------
@@ -419,3 +422,84 @@ class BreachNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice {self.incident_id} {self.client_ref}"
+
+
+# --- Anonymous whistleblowing (举报渠道) -----------------------------------------------------------
+#
+# Nothing here identifies the reporter: no account, no address, no browser, and no time finer than
+# a day. The texts are encrypted (see compliance.sealing). Only compliance officers read them.
+
+
+class ReportCategory(models.TextChoices):
+    MISUSE = "misuse", _("Misuse of client data")
+    LEAK = "leak", _("Leak of client data")
+    FRAUD = "fraud", _("Fraud or bribery")
+    OTHER = "other", _("Something else")
+
+
+class ReportStatus(models.TextChoices):
+    NEW = "new", _("New")
+    IN_REVIEW = "in_review", _("Under review")
+    CLOSED = "closed", _("Closed")
+
+
+class WhistleblowerReport(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # SHA-256 of the receipt code (60 random bits): the code itself is never stored.
+    receipt_digest = models.CharField(max_length=64, unique=True)
+    # A slow hash (Argon2) of the passphrase (about 100 random bits).
+    passphrase_hash = models.CharField(max_length=200)
+    category = models.CharField(_("category"), max_length=16, choices=ReportCategory.choices)
+    status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.NEW)
+    received_on = models.DateField(_("received on"))
+    last_activity_on = models.DateField(_("last activity on"))
+
+    class Meta:
+        ordering = ["-received_on"]
+        verbose_name = _("whistleblower report")
+        verbose_name_plural = _("whistleblower reports")
+
+    def __str__(self) -> str:
+        return f"report {str(self.id)[:8]}"
+
+    @property
+    def short_id(self) -> str:
+        return str(self.id)[:8]
+
+
+class WhistleblowerMessage(models.Model):
+    """The first report and every later message, from the reporter or from the compliance desk."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(WhistleblowerReport, on_delete=models.CASCADE, related_name="messages")
+    # Order within the thread (no timestamps: a precise time could identify the reporter).
+    seq = models.PositiveIntegerField()
+    from_reporter = models.BooleanField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    written_on = models.DateField()
+    # INTERIM: AES-GCM ciphertext from compliance.sealing; becomes an EncryptedTextField with
+    # encryption_scope() -> KeyScope.for_firm("whistleblowing") when the encryption API lands.
+    body_sealed = models.BinaryField()
+
+    class Meta:
+        ordering = ["report", "seq"]
+        constraints = [models.UniqueConstraint(fields=["report", "seq"], name="whistleblower_message_seq")]
+
+    def __str__(self) -> str:
+        return f"message {self.seq} of {self.report_id}"
+
+    def _aad(self) -> bytes:
+        return f"compliance.whistleblowermessage:body:{self.id}".encode()
+
+    def set_body(self, text: str) -> None:
+        from compliance.sealing import seal
+
+        self.body_sealed = seal("whistleblowing", self._aad(), text.encode())
+
+    @property
+    def body(self) -> str:
+        from compliance.sealing import unseal
+
+        return unseal("whistleblowing", self._aad(), bytes(self.body_sealed)).decode()

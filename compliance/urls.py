@@ -26,4 +26,6 @@ urlpatterns = [
     path("incidents/", incident_views.incident_list_view, name="incidents"),
     path("incidents/<int:incident_id>/", incident_views.incident_view, name="incident"),
     path("incidents/<int:incident_id>/<slug:action>/", incident_views.incident_action_view, name="incident-action"),
+    path("whistleblowing/", views.whistleblowing_list_view, name="whistleblowing"),
+    path("whistleblowing/<uuid:report_id>/", views.whistleblowing_report_view, name="whistleblowing-report"),
 ]

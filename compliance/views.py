@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import capability_required, staff_required
@@ -303,4 +308,53 @@ def third_party_view(request: HttpRequest, party_id: int) -> HttpResponse:
         request,
         "compliance/third_party.html",
         {"party": party, "form": form, "lapsed": lapsed, "assessments": party.assessments.all()},
+    )
+
+
+# --- Whistleblower reports (compliance officers only) --------------------------------------------
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_lazy("Reply to the reporter"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+@require_GET
+@capability_required(DESK)
+def whistleblowing_list_view(request: HttpRequest) -> HttpResponse:
+    from django.db.models import Count
+
+    from compliance.models import WhistleblowerReport
+
+    reports = WhistleblowerReport.objects.annotate(n=Count("messages")).order_by("-last_activity_on")
+    channel_url = request.build_absolute_uri(reverse("whistleblowing:new"))
+    return render(request, "compliance/whistleblowing_list.html", {"reports": reports, "channel_url": channel_url})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(DESK)
+def whistleblowing_report_view(request: HttpRequest, report_id: UUID) -> HttpResponse:
+    from compliance import whistleblowing
+    from compliance.models import ReportStatus, WhistleblowerReport
+
+    report = get_object_or_404(WhistleblowerReport, pk=report_id)
+    officer = request_user(request)
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if "status" in request.POST:
+                whistleblowing.set_report_status(report, status=request.POST["status"], actor=officer)
+                messages.success(request, _("Status changed."))
+                return redirect("staff:compliance:whistleblowing-report", report_id=report.pk)
+            if form.is_valid():
+                whistleblowing.reply_to_report(report, text=form.cleaned_data["text"], actor=officer)
+                messages.success(request, _("Reply sent. The reporter sees it when they follow up."))
+                return redirect("staff:compliance:whistleblowing-report", report_id=report.pk)
+        except ComplianceError as error:
+            messages.error(request, str(error))
+    else:
+        whistleblowing.record_report_read(report, actor=officer)
+    return render(
+        request,
+        "compliance/whistleblowing_report.html",
+        {"report": report, "thread": report.messages.all(), "form": form, "statuses": ReportStatus.choices},
     )
