@@ -47,5 +47,14 @@ app.conf.beat_schedule = {
     "audit-seal": {"task": "audit.tasks.seal_audit_trail", "schedule": 180.0},
     "audit-alerts": {"task": "audit.tasks.evaluate_alerts", "schedule": 60.0},
     "audit-verify": {"task": "audit.tasks.verify_audit_trail", "schedule": crontab(hour=2, minute=30)},
+    # Compliance: training expiry reminders, every morning.
+    "compliance-training-reminders": {
+        "task": "compliance.tasks.send_training_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "compliance-third-party-review-reminders": {
+        "task": "compliance.tasks.send_third_party_review_reminders",
+        "schedule": crontab(hour=7, minute=5),
+    },
 }
 # Later slices add their jobs here, in this one place (backups, retention).

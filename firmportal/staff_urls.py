@@ -9,4 +9,5 @@ app_name = "staff"
 urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("compliance/", include("audit.urls")),
+    path("compliance/", include("compliance.urls")),
 ]

@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("staff/", include("firmportal.staff_urls")),
     path("portal/", include("firmportal.portal_urls")),
+    # The anonymous whistleblowing channel: public, no sign-in, no cookies.
+    path("report/", include("compliance.public_urls")),
     path("console/", admin.site.urls),
 ]
 

@@ -1,0 +1,194 @@
+"""Incident pages: any staff member reports; the compliance desk handles, step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import capability_required, staff_required
+from accounts.models import User
+from accounts.services import request_user
+from compliance import incidents
+from compliance.errors import ComplianceError
+from compliance.forms import (
+    DrillForm,
+    IncidentReportForm,
+    NoteForm,
+    NoticeContentForm,
+    ReviewForm,
+    SuspendForm,
+    TriageForm,
+)
+from compliance.models import AffectedClient, Incident
+
+DESK = "view_compliance_desk"
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def report_incident_view(request: HttpRequest) -> HttpResponse:
+    form = IncidentReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = incidents.report_incident(actor=request_user(request), **form.cleaned_data)
+        except ComplianceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("Thank you. Incident #%(id)s is reported; the compliance officer will follow up.")
+                % {"id": incident.pk},
+            )
+            return redirect("staff:home")
+    return render(request, "compliance/incident_report.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(DESK)
+def incident_list_view(request: HttpRequest) -> HttpResponse:
+    form = DrillForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        incident = incidents.report_incident(actor=request_user(request), is_drill=True, **form.cleaned_data)
+        messages.success(request, _("Drill recorded."))
+        return redirect("staff:compliance:incident", incident_id=incident.pk)
+    rows = Incident.objects.select_related("reported_by").order_by("-reported_at")
+    return render(request, "compliance/incident_list.html", {"incidents": rows, "drill_form": form})
+
+
+@require_GET
+@capability_required(DESK)
+def incident_view(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    return render(request, "compliance/incident.html", _detail_context(incident))
+
+
+def _detail_context(incident: Incident, **forms: object) -> dict[str, object]:
+    initial_notice = {name: getattr(incident, name) for name in incidents.NOTICE_FIELDS}
+    context: dict[str, object] = {
+        "incident": incident,
+        "timeline": incident.timeline.select_related("actor"),
+        "affected": incident.affected.all(),
+        "notices": incident.notices.all(),
+        "triage_form": TriageForm(
+            initial={
+                "severity": incident.severity,
+                "window_start": incident.window_start,
+                "window_end": incident.window_end,
+                "suspect": incident.suspect_id,
+            }
+        ),
+        "notice_form": NoticeContentForm(initial=initial_notice),
+        "note_form": NoteForm(),
+        "review_form": ReviewForm(initial={"lessons": incident.lessons}),
+        "suspend_form": SuspendForm(),
+        "hooks": sorted(incidents.CONTAINMENT_HOOKS),
+    }
+    context.update(forms)
+    return context
+
+
+def _triage(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    form = TriageForm(request.POST)
+    if not form.is_valid():
+        return render(request, "compliance/incident.html", _detail_context(incident, triage_form=form), status=200)
+    incidents.triage_incident(incident, actor=actor, **form.cleaned_data)
+    return None
+
+
+def _note(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return render(request, "compliance/incident.html", _detail_context(incident, note_form=form))
+    incidents.add_note(incident, text=form.cleaned_data["text"], actor=actor)
+    return None
+
+
+def _suspend(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    form = SuspendForm(request.POST)
+    if not form.is_valid():
+        return render(request, "compliance/incident.html", _detail_context(incident, suspend_form=form))
+    incidents.suspend_user(incident, user=form.cleaned_data["user"], actor=actor)
+    messages.success(request, _("Account suspended and all its sessions ended."))
+    return None
+
+
+def _compute(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    found = incidents.compute_affected_clients(incident, actor=actor)
+    messages.success(request, _("%(n)s clients found in the access log. Review each one.") % {"n": found})
+    return None
+
+
+def _review_client(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    affected = get_object_or_404(AffectedClient, incident=incident, pk=request.POST.get("affected", "0") or "0")
+    include = request.POST.get("decision") == "include"
+    incidents.review_affected_client(affected, include=include, actor=actor)
+    return None
+
+
+def _notice_content(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    form = NoticeContentForm(request.POST)
+    if not form.is_valid():
+        return render(request, "compliance/incident.html", _detail_context(incident, notice_form=form))
+    incidents.set_notice_content(incident, actor=actor, **form.cleaned_data)
+    return None
+
+
+def _issue(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    issued = incidents.issue_breach_notices(incident, actor=actor)
+    messages.success(request, _("%(n)s notices issued.") % {"n": issued})
+    return None
+
+
+def _authority_report(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    data = incidents.generate_authority_report(incident, actor=actor)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="incident-{incident.pk}-authority-report.pdf"'
+    return response
+
+
+def _review(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return render(request, "compliance/incident.html", _detail_context(incident, review_form=form))
+    incidents.record_review(incident, lessons=form.cleaned_data["lessons"], actor=actor)
+    return None
+
+
+def _close(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    incidents.close_incident(incident, actor=actor)
+    return None
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, Incident, User], HttpResponse | None]] = {
+    "triage": _triage,
+    "note": _note,
+    "suspend": _suspend,
+    "compute-affected": _compute,
+    "review-client": _review_client,
+    "notice-content": _notice_content,
+    "issue-notices": _issue,
+    "authority-report": _authority_report,
+    "review": _review,
+    "close": _close,
+}
+
+
+@require_POST
+@capability_required(DESK)
+def incident_action_view(request: HttpRequest, incident_id: int, action: str) -> HttpResponse:
+    """One step on an incident; a refused step shows its reason and changes nothing."""
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        response = handler(request, incident, request_user(request))
+    except ComplianceError as error:
+        messages.error(request, str(error))
+        response = None
+    return response or redirect("staff:compliance:incident", incident_id=incident.pk)

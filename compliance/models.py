@@ -1,0 +1,505 @@
+"""The compliance program: NDAs, training, third parties, incidents, whistleblowing, violations,
+reports and the record of processing activities.
+
+Rows are changed only by `compliance.services`; `compliance.queries` reads them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplianceAction(models.TextChoices):
+    """Audit actions written by this app (`audit.record(action=...)`)."""
+
+    NDA_VERSION_CREATED = "nda_version_created", _("NDA version drafted")
+    NDA_VERSION_PUBLISHED = "nda_version_published", _("NDA version published")
+    NDA_ACCEPTED = "nda_accepted", _("NDA accepted")
+    NDA_EXIT_ACKNOWLEDGED = "nda_exit_acknowledged", _("NDA exit acknowledgement recorded")
+    COURSE_CREATED = "training_course_created", _("Training course created")
+    TRAINING_SESSION_SCHEDULED = "training_session_scheduled", _("Training session scheduled")
+    TRAINING_ATTENDANCE_RECORDED = "training_attendance_recorded", _("Training attendance recorded")
+    TRAINING_COMPLETED = "training_completed", _("Training quiz taken")
+    TRAINING_REMINDER_SENT = "training_reminder_sent", _("Training expiry reminder sent")
+    THIRD_PARTY_REGISTERED = "third_party_registered", _("Third party registered")
+    THIRD_PARTY_UPDATED = "third_party_updated", _("Third party updated")
+    THIRD_PARTY_ASSESSED = "third_party_assessed", _("Third-party risk assessed")
+    THIRD_PARTY_REVIEW_REMINDED = "third_party_review_reminded", _("Third-party review reminder sent")
+    INCIDENT_REPORTED = "incident_reported", _("Incident reported")
+    INCIDENT_UPDATED = "incident_updated", _("Incident updated")
+    INCIDENT_CONTAINMENT = "incident_containment", _("Incident containment action")
+    INCIDENT_AFFECTED_COMPUTED = "incident_affected_computed", _("Affected clients computed")
+    INCIDENT_AFFECTED_REVIEWED = "incident_affected_reviewed", _("Affected client reviewed")
+    BREACH_NOTICE_ISSUED = "breach_notice_issued", _("Breach notice issued")
+    INCIDENT_AUTHORITY_REPORT = "incident_authority_report", _("Authority report generated")
+    INCIDENT_REVIEWED = "incident_reviewed", _("Post-incident review recorded")
+    INCIDENT_CLOSED = "incident_closed", _("Incident closed")
+    WHISTLEBLOWING_REPORT_READ = "whistleblowing_report_read", _("Whistleblower report read")
+    WHISTLEBLOWING_REPLIED = "whistleblowing_replied", _("Whistleblower report answered")
+    WHISTLEBLOWING_STATUS_CHANGED = "whistleblowing_status_changed", _("Whistleblower report status changed")
+
+
+# --- NDAs -----------------------------------------------------------------------------------------
+
+
+class NdaVersion(models.Model):
+    """One version of the firm's confidentiality agreement (保密协议), in Chinese and English.
+
+    A draft has no `published_at`. Once published, staff must accept it by `acceptance_deadline`;
+    after that the access gate closes for those who have not.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    text_zh = models.TextField(_("text (Chinese)"))
+    text_en = models.TextField(_("text (English)"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    acceptance_deadline = models.DateTimeField(_("acceptance deadline"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("NDA version")
+        verbose_name_plural = _("NDA versions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(published_at__isnull=True)
+                | models.Q(acceptance_deadline__isnull=False, acceptance_deadline__gte=models.F("published_at")),
+                name="nda_deadline_after_publication",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.title}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class AcceptanceKind(models.TextChoices):
+    ONBOARDING = "onboarding", _("Onboarding")
+    NEW_VERSION = "new_version", _("New version")
+    EXIT = "exit", _("Exit acknowledgement")
+
+
+class NdaAcceptance(models.Model):
+    """A staff member's signature of one NDA version: when, from where, and on what occasion."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="nda_acceptances")
+    nda_version = models.ForeignKey(NdaVersion, on_delete=models.PROTECT, related_name="acceptances")
+    # Denormalised so the access gate compares integers without a join.
+    version_number = models.PositiveIntegerField()
+    kind = models.CharField(_("kind"), max_length=16, choices=AcceptanceKind.choices)
+    accepted_at = models.DateTimeField(_("accepted at"))
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        verbose_name = _("NDA acceptance")
+        verbose_name_plural = _("NDA acceptances")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "nda_version", "kind"], name="nda_acceptance_once_per_kind"),
+            models.CheckConstraint(condition=models.Q(kind__in=AcceptanceKind.values), name="nda_acceptance_kind"),
+        ]
+        indexes = [models.Index(fields=["user", "kind", "version_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} v{self.version_number} {self.kind}"
+
+
+# --- Training -------------------------------------------------------------------------------------
+
+
+class Course(models.Model):
+    """A training course. `counts_for_gate` marks confidentiality training, which the gate needs."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    counts_for_gate = models.BooleanField(_("confidentiality training (required for access)"), default=False)
+    required = models.BooleanField(_("required of all staff"), default=True)
+    pass_mark = models.PositiveSmallIntegerField(_("pass mark (%)"), default=80)
+    validity_months = models.PositiveSmallIntegerField(_("valid for (months)"), default=12)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pass_mark__lte=100), name="course_pass_mark_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuizQuestion(models.Model):
+    """A multiple-choice question of a course's quiz; `choices` is a list of answer texts."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField(_("question"))
+    choices = models.JSONField(_("choices"), default=list)
+    correct_index = models.PositiveSmallIntegerField(_("correct choice (0-based)"))
+
+    class Meta:
+        ordering = ["course", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class TrainingSession(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    starts_at = models.DateTimeField(_("starts at"))
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    trainer = models.CharField(_("trainer"), max_length=150, blank=True)
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Attendance", related_name="+")
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.course} {self.starts_at:%Y-%m-%d}"
+
+
+class Attendance(models.Model):
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="attendance_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.session_id}"
+
+
+class TrainingCompletion(models.Model):
+    """A quiz taken. Only a passed one counts; it is valid until `expires_at`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_completions")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="completions")
+    session = models.ForeignKey(TrainingSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    completed_at = models.DateTimeField(_("completed at"))
+    score = models.PositiveSmallIntegerField(_("score (%)"))
+    passed = models.BooleanField(_("passed"))
+    # Denormalised from the course so the access gate needs no join.
+    counts_for_gate = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-completed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(passed=False) | models.Q(expires_at__isnull=False), name="passed_completion_expires"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "counts_for_gate", "passed", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.course_id} {self.score}%"
+
+
+# --- Third parties (外部合作) ---------------------------------------------------------------------
+
+
+class ThirdPartyKind(models.TextChoices):
+    VENDOR = "vendor", _("Vendor")
+    PARTNER = "partner", _("Partner")
+
+
+class RiskRating(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class ThirdParty(models.Model):
+    """A vendor or partner who may touch client data: its NDA, risk rating and review dates."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ThirdPartyKind.choices)
+    services = models.TextField(_("services provided"), blank=True)
+    contact_name = models.CharField(_("contact"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    touches_client_data = models.BooleanField(_("may touch client data"), default=True)
+    nda_reference = models.CharField(_("NDA reference"), max_length=100, blank=True)
+    nda_signed_on = models.DateField(_("NDA signed on"), null=True, blank=True)
+    nda_expires_on = models.DateField(_("NDA expires on"), null=True, blank=True)
+    review_interval_months = models.PositiveSmallIntegerField(_("review every (months)"), default=12)
+    risk_rating = models.CharField(_("risk rating"), max_length=8, choices=RiskRating.choices, blank=True)
+    last_reviewed_on = models.DateField(_("last reviewed on"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    # The due date a reminder was sent for, so each due date is reminded once.
+    reminded_for_due = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("third party")
+        verbose_name_plural = _("third parties")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RiskAssessment(models.Model):
+    """One filled-in risk questionnaire: answers (question key -> control in place), score, rating."""
+
+    third_party = models.ForeignKey(ThirdParty, on_delete=models.CASCADE, related_name="assessments")
+    answers = models.JSONField(default=dict)
+    score = models.PositiveSmallIntegerField(_("risk score"))
+    rating = models.CharField(_("risk rating"), max_length=8, choices=RiskRating.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    assessed_on = models.DateField(_("assessed on"))
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.third_party_id} {self.assessed_on} {self.rating}"
+
+
+# --- Incidents (应急处理) and drills (演练) -------------------------------------------------------
+
+
+class IncidentStatus(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    INVESTIGATING = "investigating", _("Investigating")
+    CONTAINED = "contained", _("Contained")
+    NOTIFIED = "notified", _("Clients notified")
+    CLOSED = "closed", _("Closed")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class Incident(models.Model):
+    """A security or confidentiality incident, or a drill recorded the same way (`is_drill`)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("what happened"))
+    is_drill = models.BooleanField(_("drill"), default=False)
+    scheduled_for = models.DateField(_("drill scheduled for"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.REPORTED
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(_("reported at"))
+    # The window searched in the access log for affected clients, optionally one suspect's reads.
+    window_start = models.DateTimeField(_("from"), null=True, blank=True)
+    window_end = models.DateTimeField(_("until"), null=True, blank=True)
+    suspect = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("whose reads (optional)"),
+    )
+    # The content of breach notices (PIPL Art. 57).
+    data_kinds = models.TextField(_("kinds of data involved"), blank=True)
+    cause = models.TextField(_("cause"), blank=True)
+    possible_harm = models.TextField(_("possible harm"), blank=True)
+    remedies = models.TextField(_("remedies taken"), blank=True)
+    client_actions = models.TextField(_("what the client can do"), blank=True)
+    contact = models.TextField(_("contact"), blank=True)
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_start__isnull=True)
+                | models.Q(window_end__isnull=True)
+                | models.Q(window_end__gte=models.F("window_start")),
+                name="incident_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def notice_complete(self) -> bool:
+        return all(
+            getattr(self, f).strip()
+            for f in ("data_kinds", "cause", "possible_harm", "remedies", "client_actions", "contact")
+        )
+
+
+class TimelineKind(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    TRIAGED = "triaged", _("Triaged")
+    NOTE = "note", _("Note")
+    CONTAINMENT = "containment", _("Containment")
+    AFFECTED_COMPUTED = "affected_computed", _("Affected clients computed")
+    AFFECTED_REVIEWED = "affected_reviewed", _("Affected client reviewed")
+    NOTICE_CONTENT = "notice_content", _("Notice content set")
+    NOTICES_ISSUED = "notices_issued", _("Notices issued")
+    AUTHORITY_REPORT = "authority_report", _("Authority report generated")
+    REVIEW = "review", _("Post-incident review")
+    CLOSED = "closed", _("Closed")
+
+
+class IncidentEvent(models.Model):
+    """One step on an incident's timeline."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=24, choices=TimelineKind.choices)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class AffectedClient(models.Model):
+    """A client whose data was read in the incident window; the officer includes or excludes it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    client_ref = models.CharField(max_length=64)
+    access_count = models.PositiveIntegerField(default=0)
+    first_access = models.DateTimeField(null=True)
+    last_access = models.DateTimeField(null=True)
+    included = models.BooleanField(null=True)  # None: not reviewed yet
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["client_ref"]
+        constraints = [models.UniqueConstraint(fields=["incident", "client_ref"], name="affected_client_once")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.client_ref}"
+
+
+class BreachNotice(models.Model):
+    """The notice to one affected client (PIPL Art. 57). Delivered in the portal by the portal slice;
+    the e-mail only says that a notice is waiting."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notices")
+    client_ref = models.CharField(max_length=64, db_index=True)
+    body = models.TextField()
+    is_drill = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["client_ref"]
+        constraints = [models.UniqueConstraint(fields=["incident", "client_ref"], name="breach_notice_once")]
+
+    def __str__(self) -> str:
+        return f"notice {self.incident_id} {self.client_ref}"
+
+
+# --- Anonymous whistleblowing (举报渠道) -----------------------------------------------------------
+#
+# Nothing here identifies the reporter: no account, no address, no browser, and no time finer than
+# a day. The texts are encrypted (see compliance.sealing). Only compliance officers read them.
+
+
+class ReportCategory(models.TextChoices):
+    MISUSE = "misuse", _("Misuse of client data")
+    LEAK = "leak", _("Leak of client data")
+    FRAUD = "fraud", _("Fraud or bribery")
+    OTHER = "other", _("Something else")
+
+
+class ReportStatus(models.TextChoices):
+    NEW = "new", _("New")
+    IN_REVIEW = "in_review", _("Under review")
+    CLOSED = "closed", _("Closed")
+
+
+class WhistleblowerReport(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # SHA-256 of the receipt code (60 random bits): the code itself is never stored.
+    receipt_digest = models.CharField(max_length=64, unique=True)
+    # A slow hash (Argon2) of the passphrase (about 100 random bits).
+    passphrase_hash = models.CharField(max_length=200)
+    category = models.CharField(_("category"), max_length=16, choices=ReportCategory.choices)
+    status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.NEW)
+    received_on = models.DateField(_("received on"))
+    last_activity_on = models.DateField(_("last activity on"))
+
+    class Meta:
+        ordering = ["-received_on"]
+        verbose_name = _("whistleblower report")
+        verbose_name_plural = _("whistleblower reports")
+
+    def __str__(self) -> str:
+        return f"report {str(self.id)[:8]}"
+
+    @property
+    def short_id(self) -> str:
+        return str(self.id)[:8]
+
+
+class WhistleblowerMessage(models.Model):
+    """The first report and every later message, from the reporter or from the compliance desk."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(WhistleblowerReport, on_delete=models.CASCADE, related_name="messages")
+    # Order within the thread (no timestamps: a precise time could identify the reporter).
+    seq = models.PositiveIntegerField()
+    from_reporter = models.BooleanField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    written_on = models.DateField()
+    # INTERIM: AES-GCM ciphertext from compliance.sealing; becomes an EncryptedTextField with
+    # encryption_scope() -> KeyScope.for_firm("whistleblowing") when the encryption API lands.
+    body_sealed = models.BinaryField()
+
+    class Meta:
+        ordering = ["report", "seq"]
+        constraints = [models.UniqueConstraint(fields=["report", "seq"], name="whistleblower_message_seq")]
+
+    def __str__(self) -> str:
+        return f"message {self.seq} of {self.report_id}"
+
+    def _aad(self) -> bytes:
+        return f"compliance.whistleblowermessage:body:{self.id}".encode()
+
+    def set_body(self, text: str) -> None:
+        from compliance.sealing import seal
+
+        self.body_sealed = seal("whistleblowing", self._aad(), text.encode())
+
+    @property
+    def body(self) -> str:
+        from compliance.sealing import unseal
+
+        return unseal("whistleblowing", self._aad(), bytes(self.body_sealed)).decode()
