@@ -142,7 +142,7 @@ def notify_compliance(alert_id: int) -> None:
             "person": alert.subject_label or "-",
             "start": f"{alert.window_start:%Y-%m-%d %H:%M}",
             "end": f"{alert.window_end:%Y-%m-%d %H:%M}",
-            "path": reverse("staff:compliance:alert-detail", args=[alert.pk]),
+            "path": reverse("staff:audit:alert-detail", args=[alert.pk]),
         }
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 

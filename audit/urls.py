@@ -4,7 +4,7 @@ from django.urls import path
 
 from audit import views
 
-app_name = "compliance"
+app_name = "audit"
 
 urlpatterns = [
     path("", views.desk_home, name="home"),

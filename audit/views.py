@@ -82,7 +82,7 @@ def explorer_export(request: HttpRequest) -> HttpResponse:
     file_format = "xlsx" if request.POST.get("format") == "xlsx" else "csv"
     if not form.is_valid():
         messages.error(request, _("The filters are not valid; nothing was exported."))
-        return redirect("staff:compliance:explorer")
+        return redirect("staff:audit:explorer")
     content, filename, content_type = exports.export_audit(
         kind=form.trail(), filters=form.filters(), file_format=file_format, actor=_actor(request), request=request
     )
@@ -207,7 +207,7 @@ def alert_act(request: HttpRequest, alert_id: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Saved."))
-            return redirect("staff:compliance:alert-detail", alert_id=alert.pk)
+            return redirect("staff:audit:alert-detail", alert_id=alert.pk)
     alert.refresh_from_db()
     return render(request, "audit/alert_detail.html", _alert_context(alert, form), status=400)
 
@@ -239,7 +239,7 @@ def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
             weekdays_only=data["weekdays_only"],
         )
         messages.success(request, _("The rule was saved."))
-        return redirect(reverse("staff:compliance:rules") + f"#rule-{rule.pk}")
+        return redirect(reverse("staff:audit:rules") + f"#rule-{rule.pk}")
     forms = [
         (other, form if other.pk == rule.pk else AlertRuleForm(instance=other, prefix=f"r{other.pk}"))
         for other in sorted(alerts.ensure_default_rules().values(), key=str)

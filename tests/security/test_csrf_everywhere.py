@@ -25,6 +25,14 @@ def _refused(response, endpoint_name: str) -> str | None:  # type: ignore[no-unt
     # The area guard answers before any view: a wrong kind of person sees 404, anonymous goes to sign-in.
     if status == 404:
         return None
+    # Cookieless public forms (the whistleblowing channel) carry a signed single-use form token
+    # instead of the CSRF cookie: without it the form comes back with its error and nothing is stored.
+    view = getattr(getattr(response, "resolver_match", None), "func", None)
+    if getattr(view, "cookieless_form_token", False):
+        context = response.context or {}
+        form = context.get("form")
+        if status in (200, 400) and ((form is not None and form.errors) or context.get("error")):
+            return None
     if status == 302 and response["Location"].split("?")[0] in (
         reverse("accounts:login"),
         reverse("accounts:otp-verify"),

@@ -41,13 +41,15 @@ def header_problems(response: HttpResponse | Any) -> list[str]:
         problems.append("CSP allows unsafe-inline/unsafe-eval")
     expected = {
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
         "Cross-Origin-Opener-Policy": "same-origin",
         "X-Frame-Options": "DENY",
     }
     for header, value in expected.items():
         if response.get(header) != value:
             problems.append(f"{header} is {response.get(header)!r}, not {value!r}")
+    # same-origin everywhere; the anonymous channels may be stricter still (no referrer at all).
+    if response.get("Referrer-Policy") not in ("same-origin", "no-referrer"):
+        problems.append(f"Referrer-Policy is {response.get('Referrer-Policy')!r}")
     if "no-store" not in response.get("Cache-Control", ""):
         problems.append(f"Cache-Control is {response.get('Cache-Control')!r}")
     if not response.get("Strict-Transport-Security", "").startswith("max-age=31536000"):
