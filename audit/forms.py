@@ -56,7 +56,7 @@ class PeriodForm(forms.Form):
 
 class AlertActionForm(forms.Form):
     action = forms.ChoiceField(
-        label=_("Action"),
+        label=_("What to do"),
         choices=[
             ("acknowledge", _("Acknowledge")),
             ("escalate", _("Escalate")),
