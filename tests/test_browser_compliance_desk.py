@@ -45,7 +45,7 @@ def test_compliance_officer_closes_an_alert_with_a_note(live_server, browser_pag
     page.get_by_role("button", name="保存").click()
     assert page.get_by_text("请写一条备注说明原因。").is_visible()
     page.get_by_label("处理方式").select_option("close")
-    page.get_by_label("备注").fill("与合伙人核实：紧急处理税务稽查。")
+    page.get_by_label("备注").fill("与合伙人核实, 紧急处理税务稽查。")
     page.get_by_role("button", name="保存").click()
     page.get_by_text("已保存。").wait_for()
     alert.refresh_from_db()
