@@ -84,6 +84,13 @@ class AlertRuleForm(forms.ModelForm):
             raise forms.ValidationError(_("The threshold must be at least 1."))
         return int(value)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("work_start"), data.get("work_end")
+        if start and end and start >= end:
+            raise forms.ValidationError(_("The working day must end after it starts."))
+        return data
+
     def clean_window_minutes(self) -> int:
         value = self.cleaned_data["window_minutes"]
         if not 1 <= value <= 7 * 24 * 60:
