@@ -33,11 +33,13 @@ typecheck: install
 
 ## Static checks CI runs besides the suite.
 check: install
-	DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz FIRMPORTAL_HTTPS=0 \
+	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+		$(PY) manage.py init_keyring --if-missing
+	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz FIRMPORTAL_HTTPS=0 \
 		$(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz FIRMPORTAL_HTTPS=0 \
+	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz FIRMPORTAL_HTTPS=0 \
 		$(PY) manage.py audit_keygen --if-missing var/ci/audit-signing-key.pem
-	DJANGO_SECRET_KEY=ci-only-a-long-random-production-like-secret-0123456789abcdefghijklmnop \
+	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-a-long-random-production-like-secret-0123456789abcdefghijklmnop \
 		FIRMPORTAL_AUDIT_SIGNING_KEY_FILE=var/ci/audit-signing-key.pem \
 		DJANGO_ALLOWED_HOSTS=portal.firm.example $(PY) manage.py check --deploy --fail-level WARNING
 

@@ -15,7 +15,19 @@ from accounts.services import LAST_ACTIVITY_KEY, SESSION_EPOCH_KEY
 PASSWORD = "Correct-Horse-Battery-9"
 
 
+def ensure_roles() -> None:
+    """Role groups come from a data migration; a transactional test's flush empties them, so restore."""
+    if Group.objects.filter(name__in=StaffRole.values).count() < len(StaffRole.values):
+        from django.contrib.auth.models import Permission
+        from django.contrib.contenttypes.models import ContentType
+
+        from accounts.roles import sync_roles
+
+        sync_roles(Group, Permission, ContentType)
+
+
 def make_staff(username: str, *roles: str, with_device: bool = True) -> User:
+    ensure_roles()
     user = User.objects.create_user(
         username=username, password=PASSWORD, kind=UserKind.STAFF, email=f"{username}@firm.test"
     )
