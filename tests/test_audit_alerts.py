@@ -246,3 +246,14 @@ def test_working_day_that_ends_before_it_starts_is_refused(compliance_officer: U
     assert "工作日结束时间必须晚于开始时间" in response.content.decode()
     rule.refresh_from_db()
     assert rule.work_start is not None and rule.work_start.hour == 9
+
+
+def test_a_backlog_is_judged_over_several_runs(bookkeeper_alice: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alerts, "BATCH", 7)
+    for n in range(20):
+        view(bookkeeper_alice, at=WORKDAY_10 + timedelta(minutes=n), client=f"client-{n}")
+    runs = 0
+    while alerts.evaluate().access_events:
+        runs += 1
+    assert runs == 3
+    assert kinds() == [AlertKind.MANY_CLIENTS]
