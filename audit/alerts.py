@@ -43,6 +43,8 @@ from audit.models import (
 log = logging.getLogger("firmportal.audit.alerts")
 
 FIRM_TZ = ZoneInfo("Asia/Shanghai")
+# Events judged per table per run; after an outage the backlog is worked off over several runs.
+BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -194,13 +196,13 @@ def evaluate(*, wait_seconds: float = 2) -> EvaluationReport:
             dict(row)
             for row in AccessEvent.objects.filter(pk__gt=access_cursor.last_id, pk__lte=horizon["access"])
             .order_by("pk")
-            .values("pk", "actor_id", "occurred_at", "action", "client_ref", "object_ids")
+            .values("pk", "actor_id", "occurred_at", "action", "client_ref", "object_ids")[:BATCH]
         ]
         new_domain: list[dict[str, Any]] = [
             dict(row)
             for row in AuditEvent.objects.filter(pk__gt=domain_cursor.last_id, pk__lte=horizon["domain"])
             .order_by("pk")
-            .values("pk", "actor_id", "occurred_at", "action", "target_type", "target_id", "details")
+            .values("pk", "actor_id", "occurred_at", "action", "target_type", "target_id", "details")[:BATCH]
         ]
         report.access_events, report.audit_events = len(new_access), len(new_domain)
         raised = 0

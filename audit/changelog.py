@@ -88,7 +88,7 @@ def _scrub_entry(sender: type[LogEntry], instance: LogEntry, **kwargs: Any) -> N
 
 
 def register_core_models() -> None:
-    """People, roles and object permissions: the models the foundation owns."""
+    """People, roles, object permissions and the foundation's client models."""
     from django.contrib.auth.models import Group
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
@@ -103,3 +103,8 @@ def register_core_models() -> None:
     register(Group, m2m_fields=["permissions"])
     register(get_user_obj_perms_model())
     register(get_group_obj_perms_model())
+    # The clients slice may register its models itself; registering again replaces this.
+    from clients.models import Client, ClientMembership
+
+    register(Client, encrypted_fields=["name", "credit_code"])
+    register(ClientMembership)

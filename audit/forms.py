@@ -56,7 +56,7 @@ class PeriodForm(forms.Form):
 
 class AlertActionForm(forms.Form):
     action = forms.ChoiceField(
-        label=_("Action"),
+        label=_("What to do"),
         choices=[
             ("acknowledge", _("Acknowledge")),
             ("escalate", _("Escalate")),
@@ -83,6 +83,13 @@ class AlertRuleForm(forms.ModelForm):
         if value < 1:
             raise forms.ValidationError(_("The threshold must be at least 1."))
         return int(value)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("work_start"), data.get("work_end")
+        if start and end and start >= end:
+            raise forms.ValidationError(_("The working day must end after it starts."))
+        return data
 
     def clean_window_minutes(self) -> int:
         value = self.cleaned_data["window_minutes"]

@@ -28,7 +28,6 @@ class AuditAction(models.TextChoices):
     # Emitted by the access slice; an alert rule watches for it.
     ACCESS_EMERGENCY_GRANTED = "access_emergency_granted", _("Emergency access granted")
     AUDIT_EXPORTED = "audit_exported", _("Audit trail exported")
-    AUDIT_SEALED = "audit_sealed", _("Audit entries sealed")
     AUDIT_VERIFIED = "audit_verified", _("Audit trail verified")
     AUDIT_VERIFY_FAILED = "audit_verify_failed", _("Audit trail verification failed")
     ALERT_RAISED = "alert_raised", _("Alert raised")

@@ -52,7 +52,6 @@ SOURCES: dict[str, type[models.Model]] = {
     "access": AccessEvent,
     "changelog": LogEntry,
 }
-_EMPTY: tuple[Any, ...] = (None, "")
 
 
 def _json_default(value: Any) -> Any:
@@ -70,17 +69,17 @@ def column_names(model: type[models.Model]) -> list[str]:
     return sorted(f.attname for f in model._meta.concrete_fields)
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
 def entry_hash(source: str, names: Sequence[str], row: Sequence[Any]) -> bytes:
-    """The canonical hash of one entry.
+    """The canonical hash of one entry: SHA-256 of compact, key-sorted, ASCII-escaped JSON.
 
     Empty values (NULL, "") are left out, so that a column added later with an empty default
     does not change the hash of entries sealed before it existed.
     """
-    values = {name: value for name, value in zip(names, row, strict=True) if value not in _EMPTY}
-    canonical = json.dumps(
-        [source, values], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
-    return hashlib.sha256(canonical.encode()).digest()
+    values = {name: value for name, value in zip(names, row, strict=True) if value is not None and value != ""}
+    return hashlib.sha256(_ENCODER.encode([source, values]).encode("ascii")).digest()
 
 
 def block_digest(*, seq: int, source: str, prev_hash: str, entry_ids: bytes, entry_hashes: bytes) -> str:

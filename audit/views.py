@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import capability_required
@@ -189,8 +190,20 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     return render(request, "audit/alert_detail.html", _alert_context(alert, AlertActionForm()))
 
 
+FACT_LABELS = {
+    "count": _lazy("Events counted"),
+    "threshold": _lazy("Threshold"),
+    "window_minutes": _lazy("Window (minutes)"),
+    "event_ids": _lazy("Event ids"),
+    "target_type": _lazy("Target"),
+    "first_bad_entry": _lazy("First bad entry"),
+    "problems": _lazy("Problems found"),
+}
+
+
 def _alert_context(alert: Alert, form: AlertActionForm) -> dict[str, object]:
-    return {"alert": alert, "notes": list(alert.notes.select_related("author")), "form": form}
+    facts = [(FACT_LABELS.get(name, name), value) for name, value in (alert.facts or {}).items() if value != ""]
+    return {"alert": alert, "facts": facts, "notes": list(alert.notes.select_related("author")), "form": form}
 
 
 @require_POST

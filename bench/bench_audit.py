@@ -79,15 +79,20 @@ def _seal_everything() -> float:
     return time.perf_counter() - started
 
 
-def _timed_verify() -> tuple[float, int]:
+def _timed_verify(repeats: int) -> tuple[float, int]:
+    """The best of `repeats` runs (small sizes are noisy on a shared machine)."""
     from audit import sealing
 
-    started = time.perf_counter()
-    report = sealing.verify()
-    elapsed = time.perf_counter() - started
-    if not report.ok:
-        raise RuntimeError(f"verification failed: {report.first.describe() if report.first else report}")
-    return elapsed, report.entries
+    best = float("inf")
+    entries = 0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        report = sealing.verify()
+        best = min(best, time.perf_counter() - started)
+        if not report.ok:
+            raise RuntimeError(f"verification failed: {report.first.describe() if report.first else report}")
+        entries = report.entries
+    return best, entries
 
 
 def run(ctx: Context) -> list[Result]:
@@ -125,11 +130,11 @@ def run(ctx: Context) -> list[Result]:
         if existing < small:
             _insert_access_events(small - existing)
             _seal_everything()
-        small_seconds, small_entries = _timed_verify()
+        small_seconds, small_entries = _timed_verify(ctx.size(1, 3))
         existing = AccessEvent.objects.count()
         _insert_access_events(max(total - existing, 0))
         _seal_everything()
-        large_seconds, large_entries = _timed_verify()
+        large_seconds, large_entries = _timed_verify(ctx.size(1, 3))
         per_small = small_seconds / small_entries
         per_large = large_seconds / large_entries
         growth = per_large / per_small

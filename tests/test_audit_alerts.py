@@ -224,3 +224,36 @@ def test_rule_thresholds_are_edited_on_the_desk(compliance_officer: User) -> Non
     event = AuditEvent.objects.get(action=AuditAction.ALERT_RULE_CHANGED)
     assert event.details["before"]["threshold"] == 20
     assert event.details["after"]["threshold"] == 30
+
+
+def test_working_day_that_ends_before_it_starts_is_refused(compliance_officer: User) -> None:
+    http = cast.signed_in(compliance_officer)
+    http.get("/staff/compliance/rules/")
+    rule = AlertRule.objects.get(kind=AlertKind.OFF_HOURS)
+    prefix = f"r{rule.pk}"
+    response = http.post(
+        f"/staff/compliance/rules/{rule.pk}/",
+        {
+            f"{prefix}-enabled": "on",
+            f"{prefix}-threshold": "1",
+            f"{prefix}-window_minutes": "1440",
+            f"{prefix}-severity": "medium",
+            f"{prefix}-work_start": "19:00",
+            f"{prefix}-work_end": "09:00",
+        },
+    )
+    assert response.status_code == 400
+    assert "工作日结束时间必须晚于开始时间" in response.content.decode()
+    rule.refresh_from_db()
+    assert rule.work_start is not None and rule.work_start.hour == 9
+
+
+def test_a_backlog_is_judged_over_several_runs(bookkeeper_alice: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alerts, "BATCH", 7)
+    for n in range(20):
+        view(bookkeeper_alice, at=WORKDAY_10 + timedelta(minutes=n), client=f"client-{n}")
+    runs = 0
+    while alerts.evaluate().access_events:
+        runs += 1
+    assert runs == 3
+    assert kinds() == [AlertKind.MANY_CLIENTS]

@@ -102,3 +102,14 @@ def test_encrypted_fields_never_reach_the_change_log(bookkeeper_alice: User) -> 
             assert "canary@leak.test" not in dumped
     finally:
         changelog.register_core_models()
+
+
+def test_change_log_address_is_taken_only_from_a_trusted_proxy() -> None:
+    from django.test import RequestFactory, override_settings
+
+    from audit.middleware import AuditlogMiddleware
+
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert AuditlogMiddleware._get_remote_addr(request) == "203.0.113.9"
+    with override_settings(FIRMPORTAL_TRUSTED_PROXIES=["203.0.113.9"]):
+        assert AuditlogMiddleware._get_remote_addr(request) == "10.9.9.9"

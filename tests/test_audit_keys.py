@@ -49,3 +49,37 @@ def test_keygen_refuses_to_overwrite(tmp_path: Path) -> None:
         call_command("audit_keygen", str(path))
     call_command("audit_keygen", str(path), "--if-missing")
     assert path.read_bytes() == content
+
+
+@pytest.mark.django_db
+def test_blocks_signed_with_a_retired_key_verify_when_its_public_key_is_trusted(
+    tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from django.core.management import call_command
+
+    from audit import sealing
+    from audit.models import AccessEvent
+
+    old, new, trusted = tmp_path / "old.pem", tmp_path / "new.pem", tmp_path / "trusted"
+    keys.generate_key_file(old)
+    keys.generate_key_file(new)
+    trusted.mkdir()
+    head = str(tmp_path / "head.json")
+    with override_settings(FIRMPORTAL_AUDIT_SIGNING_KEY_FILE=str(old), FIRMPORTAL_AUDIT_HEAD_FILE=head):
+        AccessEvent.objects.create(action="view", client_ref="c-1")
+        with django_capture_on_commit_callbacks(execute=True):
+            sealing.seal()
+        out = io.StringIO()
+        call_command("audit_public_key", stdout=out)
+        (trusted / "old.pem").write_text(out.getvalue())
+    with override_settings(FIRMPORTAL_AUDIT_SIGNING_KEY_FILE=str(new), FIRMPORTAL_AUDIT_HEAD_FILE=head):
+        AccessEvent.objects.create(action="view", client_ref="c-2")
+        with django_capture_on_commit_callbacks(execute=True):
+            sealing.seal()
+        report = sealing.verify()
+        assert not report.ok and report.first is not None
+        assert "signature invalid" in report.first.describe()  # the old key is not trusted yet
+        with override_settings(FIRMPORTAL_AUDIT_TRUSTED_KEYS_DIR=str(trusted)):
+            assert sealing.verify().ok

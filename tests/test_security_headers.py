@@ -84,10 +84,21 @@ def _production_env(**extra: str) -> dict[str, str]:
             "DJANGO_ALLOWED_HOSTS": "portal.firm.example",
             "FIRMPORTAL_VAR_DIR": str(ROOT / "var" / "test-deploy"),
             "FIRMPORTAL_KEYRING_FILE": str(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"]),
+            "FIRMPORTAL_AUDIT_SIGNING_KEY_FILE": str(_audit_signing_key()),
         }
     )
     env.update(extra)
     return env
+
+
+def _audit_signing_key() -> Path:
+    """Production provisions the audit seal's key outside the database; the test makes one."""
+    from audit.keys import generate_key_file
+
+    path = ROOT / "var" / "test-deploy" / "audit-signing-key.pem"
+    if not path.exists():
+        generate_key_file(path)
+    return path
 
 
 def test_check_deploy_passes_with_production_settings() -> None:
