@@ -33,13 +33,15 @@ typecheck: install
 
 ## Static checks CI runs besides the suite.
 check: install
-	DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz FIRMPORTAL_HTTPS=0 \
+	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+		$(PY) manage.py init_keyring --if-missing
+	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz FIRMPORTAL_HTTPS=0 \
 		$(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SECRET_KEY=ci-only-a-long-random-production-like-secret-0123456789abcdefghijklmnop \
+	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-a-long-random-production-like-secret-0123456789abcdefghijklmnop \
 		DJANGO_ALLOWED_HOSTS=portal.firm.example $(PY) manage.py check --deploy --fail-level WARNING
 
 messages: install
-	for app in . accounts audit clients confidentiality retention; do \
+	for app in . accounts audit clients confidentiality retention compliance; do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || true); done
 	$(PY) manage.py compilemessages -l zh_Hans --ignore .venv --ignore var
 

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from confidentiality.fields import EncryptedTextField
+from confidentiality.keyscope import KeyScope
+
 
 class ComplianceAction(models.TextChoices):
     """Audit actions written by this app (`audit.record(action=...)`)."""
@@ -427,7 +430,7 @@ class BreachNotice(models.Model):
 # --- Anonymous whistleblowing (举报渠道) -----------------------------------------------------------
 #
 # Nothing here identifies the reporter: no account, no address, no browser, and no time finer than
-# a day. The texts are encrypted (see compliance.sealing). Only compliance officers read them.
+# a day. The texts are encrypted (KeyScope.for_firm("whistleblowing")). Only compliance officers read them.
 
 
 class ReportCategory(models.TextChoices):
@@ -479,9 +482,8 @@ class WhistleblowerMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     written_on = models.DateField()
-    # INTERIM: AES-GCM ciphertext from compliance.sealing; becomes an EncryptedTextField with
-    # encryption_scope() -> KeyScope.for_firm("whistleblowing") when the encryption API lands.
-    body_sealed = models.BinaryField()
+    # Encrypted with the firm's whistleblowing key; only the compliance desk's pages decrypt it.
+    body = EncryptedTextField(_("text"))
 
     class Meta:
         ordering = ["report", "seq"]
@@ -490,16 +492,5 @@ class WhistleblowerMessage(models.Model):
     def __str__(self) -> str:
         return f"message {self.seq} of {self.report_id}"
 
-    def _aad(self) -> bytes:
-        return f"compliance.whistleblowermessage:body:{self.id}".encode()
-
-    def set_body(self, text: str) -> None:
-        from compliance.sealing import seal
-
-        self.body_sealed = seal("whistleblowing", self._aad(), text.encode())
-
-    @property
-    def body(self) -> str:
-        from compliance.sealing import unseal
-
-        return unseal("whistleblowing", self._aad(), bytes(self.body_sealed)).decode()
+    def encryption_scope(self) -> KeyScope:
+        return KeyScope.for_firm("whistleblowing")

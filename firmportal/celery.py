@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firmportal.settings")
@@ -27,6 +27,14 @@ def _configure_transport(sender: Celery, **_: object) -> None:
         sender.conf.broker_transport_options = {
             "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT_SECONDS,
         }
+
+
+@signals.worker_init.connect
+def _refuse_without_master_key(**_: object) -> None:
+    """A worker refuses to start without a usable master key, naming the problem."""
+    from confidentiality.crypto import provider
+
+    provider().current_key_id()
 
 
 app.autodiscover_tasks()

@@ -264,6 +264,13 @@ DEFAULT_FROM_EMAIL = env.string("DJANGO_DEFAULT_FROM_EMAIL", "FirmPortal <no-rep
 # --- Admin console --------------------------------------------------------------------------
 ADMIN_URL_PREFIX = "console/"
 
+# --- Keys and encryption ------------------------------------------------------------------------
+# The master key never enters the database: a keyring file (embedded default) or a KMS.
+FIRMPORTAL_KEY_PROVIDER = env.string("FIRMPORTAL_KEY_PROVIDER", "confidentiality.providers.LocalKeyringProvider")
+FIRMPORTAL_KEY_PROVIDER_OPTIONS = {
+    "path": env.string("FIRMPORTAL_KEYRING_FILE", str(VAR_DIR / "keys" / "keyring.json"))
+}
+
 # --- Auditlog ---------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = True

@@ -47,21 +47,24 @@ def make_compliant(user: User) -> None:
     )
 
 
-def make_staff(username: str, *roles: str, with_device: bool = True, compliant: bool = True) -> User:
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, kind=UserKind.STAFF, email=f"{username}@firm.test"
-    )
-    user.is_staff = StaffRole.FIRM_ADMIN in roles
-    user.save()
-    if Group.objects.filter(name__in=roles).count() != len(set(roles)):
-        # A transactional test (browser, worker) flushes the tables, taking the role groups the data
-        # migration made with them; with --reuse-db later runs would then find no roles.
+def ensure_roles() -> None:
+    """Role groups come from a data migration; a transactional test's flush empties them, so restore."""
+    if Group.objects.filter(name__in=StaffRole.values).count() < len(StaffRole.values):
         from django.contrib.auth.models import Permission
         from django.contrib.contenttypes.models import ContentType
 
         from accounts.roles import sync_roles
 
         sync_roles(Group, Permission, ContentType)
+
+
+def make_staff(username: str, *roles: str, with_device: bool = True, compliant: bool = True) -> User:
+    ensure_roles()
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, kind=UserKind.STAFF, email=f"{username}@firm.test"
+    )
+    user.is_staff = StaffRole.FIRM_ADMIN in roles
+    user.save()
     user.groups.set(Group.objects.filter(name__in=roles))
     if with_device:
         TOTPDevice.objects.create(user=user, name="test", confirmed=True)

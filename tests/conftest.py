@@ -52,6 +52,20 @@ def client_b_owner(db: None) -> User:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def master_keyring() -> None:
+    """The test run's master keyring (a file outside the database, as in production)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from confidentiality.providers import LocalKeyringProvider
+
+    path = Path(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"])
+    if not path.exists():
+        LocalKeyringProvider.create(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def collected_static(django_db_blocker: object) -> None:
     """Pages link hashed static files, as in production: collect them once per run."""
     from django.core.management import call_command

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 
 from accounts.models import User
@@ -82,6 +83,7 @@ def _production_env(**extra: str) -> dict[str, str]:
             "DJANGO_SECRET_KEY": "a-long-random-production-secret-0123456789-abcdefghijklmnopqrstuvwxyz-XYZ",
             "DJANGO_ALLOWED_HOSTS": "portal.firm.example",
             "FIRMPORTAL_VAR_DIR": str(ROOT / "var" / "test-deploy"),
+            "FIRMPORTAL_KEYRING_FILE": str(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"]),
         }
     )
     env.update(extra)
@@ -127,3 +129,12 @@ def test_secret_can_come_from_a_file(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_refuses_to_start_without_the_master_keyring(tmp_path: Path) -> None:
+    env = _production_env(FIRMPORTAL_KEYRING_FILE=str(tmp_path / "missing.json"))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "confidentiality.E001" in result.stderr and "missing.json" in result.stderr

@@ -1,0 +1,45 @@
+"""What a data key protects: one client's data (optionally one fiscal year of it) or a firm purpose."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class KeyScope:
+    owner: str
+    year: int | None = None
+
+    @classmethod
+    def for_client(
+        cls, client_id: uuid.UUID | str, fiscal_year: int | None = None, *, category: str | None = None
+    ) -> KeyScope:
+        """A client's data. With a fiscal year (and archive category), the records whose destruction
+        must destroy just that key: one client's vouchers of FY2015 expire on another day than its
+        FY2015 bank statements, so each (year, category) has a key of its own."""
+        if category is not None and (fiscal_year is None or not category.replace("_", "").replace("-", "").isalnum()):
+            raise ValueError("an archive category needs a fiscal year and a plain name")
+        owner = f"client:{client_id}" if category is None else f"client:{client_id}#{category}"
+        return cls(owner=owner, year=fiscal_year)
+
+    @classmethod
+    def for_firm(cls, purpose: str) -> KeyScope:
+        """Firm-owned secrets, e.g. whistleblower reports."""
+        if not purpose or ":" in purpose:
+            raise ValueError("a firm key scope needs a plain purpose name")
+        return cls(owner=f"firm:{purpose}", year=None)
+
+    @property
+    def label(self) -> str:
+        return f"{self.owner}/{self.year if self.year is not None else '-'}"
+
+    @property
+    def client_id(self) -> str | None:
+        if not self.owner.startswith("client:"):
+            return None
+        return self.owner.split(":", 1)[1].split("#", 1)[0]
+
+    @property
+    def category(self) -> str | None:
+        return self.owner.split("#", 1)[1] if "#" in self.owner else None
