@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, UserKind
-from compliance.models import Course, QuizQuestion
+from compliance.models import Course, Incident, QuizQuestion
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -223,3 +223,44 @@ class SuspendForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(kind=UserKind.STAFF, is_active=True).order_by("username")  # type: ignore[attr-defined]
+
+
+def _staff() -> Any:
+    return User.objects.filter(kind=UserKind.STAFF).order_by("username")
+
+
+class ViolationForm(forms.Form):
+    subject = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+    incident = forms.ModelChoiceField(label=_("Incident"), queryset=Incident.objects.none(), required=False)
+    alert_ref = forms.CharField(label=_("Alert id"), max_length=64, required=False)
+    description = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    action = forms.ChoiceField(label=_("Action taken"), choices=[])
+    action_detail = forms.CharField(
+        label=_("Details of the action"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from compliance.models import DisciplinaryAction
+
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = _staff()  # type: ignore[attr-defined]
+        self.fields["incident"].queryset = Incident.objects.order_by("-reported_at")  # type: ignore[attr-defined]
+        self.fields["action"].choices = DisciplinaryAction.choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if not data.get("incident") and not (data.get("alert_ref") or "").strip():
+            raise forms.ValidationError(_("Link the violation to an incident or an alert."))
+        return data
+
+
+class RecognitionForm(forms.Form):
+    recipient = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+    incident = forms.ModelChoiceField(label=_("Incident"), queryset=Incident.objects.none(), required=False)
+    description = forms.CharField(label=_("Good practice"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].queryset = _staff()  # type: ignore[attr-defined]
+        self.fields["incident"].queryset = Incident.objects.order_by("-reported_at")  # type: ignore[attr-defined]

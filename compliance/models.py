@@ -41,6 +41,8 @@ class ComplianceAction(models.TextChoices):
     INCIDENT_AUTHORITY_REPORT = "incident_authority_report", _("Authority report generated")
     INCIDENT_REVIEWED = "incident_reviewed", _("Post-incident review recorded")
     INCIDENT_CLOSED = "incident_closed", _("Incident closed")
+    VIOLATION_RECORDED = "violation_recorded", _("Violation recorded")
+    RECOGNITION_RECORDED = "recognition_recorded", _("Recognition recorded")
     WHISTLEBLOWING_REPORT_READ = "whistleblowing_report_read", _("Whistleblower report read")
     WHISTLEBLOWING_REPLIED = "whistleblowing_replied", _("Whistleblower report answered")
     WHISTLEBLOWING_STATUS_CHANGED = "whistleblowing_status_changed", _("Whistleblower report status changed")
@@ -494,3 +496,64 @@ class WhistleblowerMessage(models.Model):
 
     def encryption_scope(self) -> KeyScope:
         return KeyScope.for_firm("whistleblowing")
+
+
+# --- Violations and recognition (奖惩) ---------------------------------------------------------------
+
+
+class DisciplinaryAction(models.TextChoices):
+    REMINDER = "reminder", _("Reminder")
+    RETRAINING = "retraining", _("Retraining")
+    WARNING = "warning", _("Written warning")
+    ACCESS_RESTRICTED = "access_restricted", _("Access restricted")
+    DEDUCTION = "deduction", _("Bonus deduction")
+    DISMISSAL = "dismissal", _("Dismissal")
+    NONE = "none", _("No action")
+
+
+class Violation(models.Model):
+    """A breach of the confidentiality rules by a staff member, linked to where it came to light."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="violations", verbose_name=_("incident")
+    )
+    alert_ref = models.CharField(_("alert id"), max_length=64, blank=True)
+    description = models.TextField(_("what was done"))
+    action = models.CharField(_("action taken"), max_length=20, choices=DisciplinaryAction.choices)
+    action_detail = models.TextField(_("details of the action"), blank=True)
+    decided_on = models.DateField(_("decided on"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(incident__isnull=False) | ~models.Q(alert_ref=""), name="violation_has_a_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"violation {self.pk} by {self.subject_id}"
+
+
+class Recognition(models.Model):
+    """Recognition of good practice (e.g. reporting an incident early, a clean audit)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("incident")
+    )
+    description = models.TextField(_("good practice"))
+    awarded_on = models.DateField(_("awarded on"))
+    awarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-awarded_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"recognition {self.pk} of {self.recipient_id}"

@@ -28,4 +28,5 @@ urlpatterns = [
     path("incidents/<int:incident_id>/<slug:action>/", incident_views.incident_action_view, name="incident-action"),
     path("whistleblowing/", views.whistleblowing_list_view, name="whistleblowing"),
     path("whistleblowing/<uuid:report_id>/", views.whistleblowing_report_view, name="whistleblowing-report"),
+    path("discipline/", views.discipline_view, name="discipline"),
 ]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -357,4 +357,43 @@ def whistleblowing_report_view(request: HttpRequest, report_id: UUID) -> HttpRes
         request,
         "compliance/whistleblowing_report.html",
         {"report": report, "thread": report.messages.all(), "form": form, "statuses": ReportStatus.choices},
+    )
+
+
+# --- Violations and recognition (firm head and compliance) ----------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def discipline_view(request: HttpRequest) -> HttpResponse:
+    from compliance import discipline
+    from compliance.forms import RecognitionForm, ViolationForm
+    from compliance.models import Recognition, Violation
+
+    user = request_user(request)
+    if not discipline.can_see_discipline(user):
+        raise Http404
+    violation_form = ViolationForm(request.POST if request.POST.get("kind") == "violation" else None)
+    recognition_form = RecognitionForm(request.POST if request.POST.get("kind") == "recognition" else None)
+    if request.method == "POST":
+        try:
+            if violation_form.is_bound and violation_form.is_valid():
+                discipline.record_violation(actor=user, **violation_form.cleaned_data)
+                messages.success(request, _("Violation recorded."))
+                return redirect("staff:compliance:discipline")
+            if recognition_form.is_bound and recognition_form.is_valid():
+                discipline.record_recognition(actor=user, **recognition_form.cleaned_data)
+                messages.success(request, _("Recognition recorded."))
+                return redirect("staff:compliance:discipline")
+        except ComplianceError as error:
+            messages.error(request, str(error))
+    return render(
+        request,
+        "compliance/discipline.html",
+        {
+            "violations": Violation.objects.select_related("subject", "incident", "decided_by"),
+            "recognitions": Recognition.objects.select_related("recipient", "awarded_by"),
+            "violation_form": violation_form,
+            "recognition_form": recognition_form,
+        },
     )
