@@ -264,3 +264,35 @@ class RecognitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["recipient"].queryset = _staff()  # type: ignore[attr-defined]
         self.fields["incident"].queryset = Incident.objects.order_by("-reported_at")  # type: ignore[attr-defined]
+
+
+class ReportPeriodForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Report"), choices=[("month", _("Monthly")), ("year", _("Yearly"))])
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12, required=False)
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("kind") == "month" and not data.get("month"):
+            raise forms.ValidationError(_("Choose the month."))
+        return data
+
+
+class ProcessingActivityForm(forms.Form):
+    name = forms.CharField(label=_("Activity"), max_length=200)
+    purpose = forms.CharField(label=_("Purposes"), widget=forms.Textarea(attrs={"rows": 2}))
+    legal_basis = forms.CharField(label=_("Legal basis"), widget=forms.Textarea(attrs={"rows": 2}))
+    data_subjects = forms.CharField(label=_("Categories of data subjects"), widget=forms.Textarea(attrs={"rows": 2}))
+    data_categories = forms.CharField(label=_("Categories of personal data"), widget=forms.Textarea(attrs={"rows": 2}))
+    sensitive_data = forms.BooleanField(label=_("Includes sensitive personal information"), required=False)
+    recipients = forms.CharField(
+        label=_("Recipients (incl. entrusted processors)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    cross_border = forms.CharField(
+        label=_("Transfers abroad and safeguards"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    retention = forms.CharField(label=_("Time limits for erasure"), widget=forms.Textarea(attrs={"rows": 2}))
+    security_measures = forms.CharField(
+        label=_("Technical and organisational security measures"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    controller_contact = forms.CharField(label=_("Contact"), max_length=200, required=False)

@@ -43,6 +43,9 @@ class ComplianceAction(models.TextChoices):
     INCIDENT_CLOSED = "incident_closed", _("Incident closed")
     VIOLATION_RECORDED = "violation_recorded", _("Violation recorded")
     RECOGNITION_RECORDED = "recognition_recorded", _("Recognition recorded")
+    COMPLIANCE_REPORT_GENERATED = "compliance_report_generated", _("Compliance report generated")
+    PROCESSING_ACTIVITY_SAVED = "processing_activity_saved", _("Processing activity saved")
+    PROCESSING_RECORD_EXPORTED = "processing_record_exported", _("Record of processing activities exported")
     WHISTLEBLOWING_REPORT_READ = "whistleblowing_report_read", _("Whistleblower report read")
     WHISTLEBLOWING_REPLIED = "whistleblowing_replied", _("Whistleblower report answered")
     WHISTLEBLOWING_STATUS_CHANGED = "whistleblowing_status_changed", _("Whistleblower report status changed")
@@ -557,3 +560,34 @@ class Recognition(models.Model):
 
     def __str__(self) -> str:
         return f"recognition {self.pk} of {self.recipient_id}"
+
+
+# --- Record of processing activities (PIPL / GDPR Art. 30) --------------------------------------------
+
+
+class ProcessingActivity(models.Model):
+    """One processing activity of the firm, as GDPR Art. 30(1) and PIPL Art. 51/54/55 ask it described."""
+
+    name = models.CharField(_("activity"), max_length=200, unique=True)
+    purpose = models.TextField(_("purposes"))
+    legal_basis = models.TextField(_("legal basis"))
+    data_subjects = models.TextField(_("categories of data subjects"))
+    data_categories = models.TextField(_("categories of personal data"))
+    sensitive_data = models.BooleanField(_("includes sensitive personal information"), default=False)
+    recipients = models.TextField(_("recipients (incl. entrusted processors)"), blank=True)
+    cross_border = models.TextField(_("transfers abroad and safeguards"), blank=True)
+    retention = models.TextField(_("time limits for erasure"))
+    security_measures = models.TextField(_("technical and organisational security measures"))
+    controller_contact = models.CharField(_("contact"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("processing activity")
+        verbose_name_plural = _("processing activities")
+
+    def __str__(self) -> str:
+        return self.name
