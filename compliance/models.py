@@ -23,6 +23,7 @@ class ComplianceAction(models.TextChoices):
     NDA_VERSION_PUBLISHED = "nda_version_published", _("NDA version published")
     NDA_ACCEPTED = "nda_accepted", _("NDA accepted")
     NDA_EXIT_ACKNOWLEDGED = "nda_exit_acknowledged", _("NDA exit acknowledgement recorded")
+    NDA_REMINDER_SENT = "nda_reminder_sent", _("NDA acceptance reminder sent")
     COURSE_CREATED = "training_course_created", _("Training course created")
     TRAINING_SESSION_SCHEDULED = "training_session_scheduled", _("Training session scheduled")
     TRAINING_ATTENDANCE_RECORDED = "training_attendance_recorded", _("Training attendance recorded")
@@ -124,6 +125,20 @@ class NdaAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} v{self.version_number} {self.kind}"
+
+
+class NdaReminder(models.Model):
+    """A reminder sent to someone who has not yet accepted a version nearing its deadline (once each)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    nda_version = models.ForeignKey(NdaVersion, on_delete=models.CASCADE, related_name="reminders")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "nda_version"], name="nda_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} v{self.nda_version_id}"
 
 
 # --- Training -------------------------------------------------------------------------------------
