@@ -52,7 +52,7 @@ security: install
 	$(PY) -m pytest -m security -ra $(PYTEST_ARGS) tests
 
 messages: install
-	for app in . accounts audit clients confidentiality retention; do \
+	for app in . accounts audit clients confidentiality retention compliance; do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || true); done
 	$(PY) manage.py compilemessages -l zh_Hans --ignore .venv --ignore var
 

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese text uses full-width punctuation
+# ruff: noqa: RUF001, E501 - Chinese text uses full-width punctuation; demo texts are long
 """Demo compliance data: a published NDA and a confidentiality course every demo staff member passed."""
 
 from __future__ import annotations
@@ -61,9 +61,50 @@ def seed_compliance(*, officer: User) -> None:
             ],
             actor=officer,
         )
+    seed_processing_record(officer=officer)
     correct = {q.pk: q.correct_index for q in course.questions.all()}
     for user in User.objects.filter(kind=UserKind.STAFF, is_active=True):
         if not NdaAcceptance.objects.filter(user=user, nda_version=nda).exists():
             services.accept_nda(user=user, nda=nda, ip_address=None, actor=user)
         if not TrainingCompletion.objects.filter(user=user, course=course, passed=True).exists():
             services.submit_quiz(user=user, course=course, answers=correct, actor=user)
+
+
+DEMO_PROCESSING_ACTIVITIES: list[dict[str, object]] = [
+    {
+        "name": "代理记账 Bookkeeping for clients",
+        "purpose": "按委托合同为客户记账、编制财务报表。Keeping clients' books and preparing statements under contract.",
+        "legal_basis": "受托处理（个人信息保护法第21条）；合同。Entrusted processing (PIPL Art. 21); contract.",
+        "data_subjects": "客户的员工、股东、交易对方。Clients' employees, shareholders, counterparties.",
+        "data_categories": "姓名、银行账户、工资、发票信息。Names, bank accounts, salaries, invoice data.",
+        "sensitive_data": True,
+        "recipients": "税务机关（申报时）。Tax authorities (filings).",
+        "cross_border": "无。None.",
+        "retention": "会计档案管理办法附表一：凭证、账簿30年；年度报告永久。Accounting archive rules: vouchers and ledgers 30 years; annual reports permanently.",
+        "security_measures": "按客户加密、指派访问、访问日志与目的、保密协议与培训。Per-client encryption, assignment-based access, access log with purpose, NDA and training.",
+        "controller_contact": "合规部 compliance@firm.invalid",
+    },
+    {
+        "name": "匿名举报 Whistleblowing channel",
+        "purpose": "接收和处理关于滥用客户数据的举报。Receiving and handling reports of abuse of client data.",
+        "legal_basis": "法定义务和合法利益。Legal obligation and legitimate interest.",
+        "data_subjects": "被举报的员工；举报人（匿名）。Staff reported on; reporters (anonymous).",
+        "data_categories": "举报内容（加密）。Report texts (encrypted).",
+        "sensitive_data": False,
+        "recipients": "仅合规负责人。Compliance officers only.",
+        "cross_border": "无。None.",
+        "retention": "结案后3年。3 years after closing.",
+        "security_measures": "不记录IP和浏览器，内容加密，回执码和口令。No IP or browser recorded, encrypted texts, receipt code and passphrase.",
+        "controller_contact": "合规部 compliance@firm.invalid",
+    },
+]
+
+
+@transaction.atomic
+def seed_processing_record(*, officer: User) -> None:
+    from compliance.models import ProcessingActivity
+    from compliance.reports import save_processing_activity
+
+    for values in DEMO_PROCESSING_ACTIVITIES:
+        if not ProcessingActivity.objects.filter(name=values["name"]).exists():
+            save_processing_activity(activity=None, actor=officer, **values)

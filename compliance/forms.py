@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, UserKind
-from compliance.models import Course, QuizQuestion
+from compliance.models import Course, Incident, QuizQuestion
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -223,3 +223,76 @@ class SuspendForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(kind=UserKind.STAFF, is_active=True).order_by("username")  # type: ignore[attr-defined]
+
+
+def _staff() -> Any:
+    return User.objects.filter(kind=UserKind.STAFF).order_by("username")
+
+
+class ViolationForm(forms.Form):
+    subject = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+    incident = forms.ModelChoiceField(label=_("Incident"), queryset=Incident.objects.none(), required=False)
+    alert_ref = forms.CharField(label=_("Alert id"), max_length=64, required=False)
+    description = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    action = forms.ChoiceField(label=_("Action taken"), choices=[])
+    action_detail = forms.CharField(
+        label=_("Details of the action"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from compliance.models import DisciplinaryAction
+
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = _staff()  # type: ignore[attr-defined]
+        self.fields["incident"].queryset = Incident.objects.order_by("-reported_at")  # type: ignore[attr-defined]
+        self.fields["action"].choices = DisciplinaryAction.choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if not data.get("incident") and not (data.get("alert_ref") or "").strip():
+            raise forms.ValidationError(_("Link the violation to an incident or an alert."))
+        return data
+
+
+class RecognitionForm(forms.Form):
+    recipient = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+    incident = forms.ModelChoiceField(label=_("Incident"), queryset=Incident.objects.none(), required=False)
+    description = forms.CharField(label=_("Good practice"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].queryset = _staff()  # type: ignore[attr-defined]
+        self.fields["incident"].queryset = Incident.objects.order_by("-reported_at")  # type: ignore[attr-defined]
+
+
+class ReportPeriodForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Report"), choices=[("month", _("Monthly")), ("year", _("Yearly"))])
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12, required=False)
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("kind") == "month" and not data.get("month"):
+            raise forms.ValidationError(_("Choose the month."))
+        return data
+
+
+class ProcessingActivityForm(forms.Form):
+    name = forms.CharField(label=_("Activity"), max_length=200)
+    purpose = forms.CharField(label=_("Purposes"), widget=forms.Textarea(attrs={"rows": 2}))
+    legal_basis = forms.CharField(label=_("Legal basis"), widget=forms.Textarea(attrs={"rows": 2}))
+    data_subjects = forms.CharField(label=_("Categories of data subjects"), widget=forms.Textarea(attrs={"rows": 2}))
+    data_categories = forms.CharField(label=_("Categories of personal data"), widget=forms.Textarea(attrs={"rows": 2}))
+    sensitive_data = forms.BooleanField(label=_("Includes sensitive personal information"), required=False)
+    recipients = forms.CharField(
+        label=_("Recipients (incl. entrusted processors)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    cross_border = forms.CharField(
+        label=_("Transfers abroad and safeguards"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    retention = forms.CharField(label=_("Time limits for erasure"), widget=forms.Textarea(attrs={"rows": 2}))
+    security_measures = forms.CharField(
+        label=_("Technical and organisational security measures"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    controller_contact = forms.CharField(label=_("Contact"), max_length=200, required=False)

@@ -124,8 +124,11 @@ def _compute(request: HttpRequest, incident: Incident, actor: User) -> HttpRespo
 
 
 def _review_client(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
-    affected = get_object_or_404(AffectedClient, incident=incident, pk=request.POST.get("affected", "0") or "0")
-    include = request.POST.get("decision") == "include"
+    raw_id, decision = request.POST.get("affected", ""), request.POST.get("decision")
+    if not raw_id.isdigit() or decision not in ("include", "exclude"):
+        raise ComplianceError(_("Choose a client and include or exclude it."))
+    affected = get_object_or_404(AffectedClient, incident=incident, pk=int(raw_id))
+    include = decision == "include"
     incidents.review_affected_client(affected, include=include, actor=actor)
     return None
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from importlib import import_module
@@ -249,17 +250,26 @@ def render_notice(incident: Incident, client_ref: str) -> str:
 
 
 def client_contact_emails(client_ref: str) -> list[str]:
-    """Addresses of the client's contacts, through the resolver the clients slice provides.
+    """Addresses of the client's active users (owner, finance contact).
 
-    Set `COMPLIANCE_CLIENT_CONTACTS_RESOLVER` to a dotted path of `f(client_ref) -> list[str]`.
-    Until the clients slice lands there is none, and no e-mail is sent.
+    `client_ref` is the client's id, as in the access log. A deployment may set
+    `COMPLIANCE_CLIENT_CONTACTS_RESOLVER` to a dotted path of `f(client_ref) -> list[str]` instead.
     """
     path = getattr(settings, "COMPLIANCE_CLIENT_CONTACTS_RESOLVER", "")
-    if not path:
+    if path:
+        module, _sep, name = path.rpartition(".")
+        resolver: Callable[[str], list[str]] = getattr(import_module(module), name)
+        return list(resolver(client_ref))
+    from clients.models import ClientMembership
+
+    try:
+        client_id = uuid.UUID(client_ref)
+    except ValueError:
         return []
-    module, _sep, name = path.rpartition(".")
-    resolver: Callable[[str], list[str]] = getattr(import_module(module), name)
-    return list(resolver(client_ref))
+    emails = ClientMembership.objects.filter(client_id=client_id, user__is_active=True).values_list(
+        "user__email", flat=True
+    )
+    return sorted({e for e in emails if e})
 
 
 @transaction.atomic

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from confidentiality.fields import EncryptedTextField
+from confidentiality.keyscope import KeyScope
+
 
 class ComplianceAction(models.TextChoices):
     """Audit actions written by this app (`audit.record(action=...)`)."""
@@ -20,6 +23,7 @@ class ComplianceAction(models.TextChoices):
     NDA_VERSION_PUBLISHED = "nda_version_published", _("NDA version published")
     NDA_ACCEPTED = "nda_accepted", _("NDA accepted")
     NDA_EXIT_ACKNOWLEDGED = "nda_exit_acknowledged", _("NDA exit acknowledgement recorded")
+    NDA_REMINDER_SENT = "nda_reminder_sent", _("NDA acceptance reminder sent")
     COURSE_CREATED = "training_course_created", _("Training course created")
     TRAINING_SESSION_SCHEDULED = "training_session_scheduled", _("Training session scheduled")
     TRAINING_ATTENDANCE_RECORDED = "training_attendance_recorded", _("Training attendance recorded")
@@ -38,6 +42,11 @@ class ComplianceAction(models.TextChoices):
     INCIDENT_AUTHORITY_REPORT = "incident_authority_report", _("Authority report generated")
     INCIDENT_REVIEWED = "incident_reviewed", _("Post-incident review recorded")
     INCIDENT_CLOSED = "incident_closed", _("Incident closed")
+    VIOLATION_RECORDED = "violation_recorded", _("Violation recorded")
+    RECOGNITION_RECORDED = "recognition_recorded", _("Recognition recorded")
+    COMPLIANCE_REPORT_GENERATED = "compliance_report_generated", _("Compliance report generated")
+    PROCESSING_ACTIVITY_SAVED = "processing_activity_saved", _("Processing activity saved")
+    PROCESSING_RECORD_EXPORTED = "processing_record_exported", _("Record of processing activities exported")
     WHISTLEBLOWING_REPORT_READ = "whistleblowing_report_read", _("Whistleblower report read")
     WHISTLEBLOWING_REPLIED = "whistleblowing_replied", _("Whistleblower report answered")
     WHISTLEBLOWING_STATUS_CHANGED = "whistleblowing_status_changed", _("Whistleblower report status changed")
@@ -116,6 +125,20 @@ class NdaAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} v{self.version_number} {self.kind}"
+
+
+class NdaReminder(models.Model):
+    """A reminder sent to someone who has not yet accepted a version nearing its deadline (once each)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    nda_version = models.ForeignKey(NdaVersion, on_delete=models.CASCADE, related_name="reminders")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "nda_version"], name="nda_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} v{self.nda_version_id}"
 
 
 # --- Training -------------------------------------------------------------------------------------
@@ -427,7 +450,7 @@ class BreachNotice(models.Model):
 # --- Anonymous whistleblowing (举报渠道) -----------------------------------------------------------
 #
 # Nothing here identifies the reporter: no account, no address, no browser, and no time finer than
-# a day. The texts are encrypted (see compliance.sealing). Only compliance officers read them.
+# a day. The texts are encrypted (KeyScope.for_firm("whistleblowing")). Only compliance officers read them.
 
 
 class ReportCategory(models.TextChoices):
@@ -479,9 +502,8 @@ class WhistleblowerMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     written_on = models.DateField()
-    # INTERIM: AES-GCM ciphertext from compliance.sealing; becomes an EncryptedTextField with
-    # encryption_scope() -> KeyScope.for_firm("whistleblowing") when the encryption API lands.
-    body_sealed = models.BinaryField()
+    # Encrypted with the firm's whistleblowing key; only the compliance desk's pages decrypt it.
+    body = EncryptedTextField(_("text"))
 
     class Meta:
         ordering = ["report", "seq"]
@@ -490,16 +512,97 @@ class WhistleblowerMessage(models.Model):
     def __str__(self) -> str:
         return f"message {self.seq} of {self.report_id}"
 
-    def _aad(self) -> bytes:
-        return f"compliance.whistleblowermessage:body:{self.id}".encode()
+    def encryption_scope(self) -> KeyScope:
+        return KeyScope.for_firm("whistleblowing")
 
-    def set_body(self, text: str) -> None:
-        from compliance.sealing import seal
 
-        self.body_sealed = seal("whistleblowing", self._aad(), text.encode())
+# --- Violations and recognition (奖惩) ---------------------------------------------------------------
 
-    @property
-    def body(self) -> str:
-        from compliance.sealing import unseal
 
-        return unseal("whistleblowing", self._aad(), bytes(self.body_sealed)).decode()
+class DisciplinaryAction(models.TextChoices):
+    REMINDER = "reminder", _("Reminder")
+    RETRAINING = "retraining", _("Retraining")
+    WARNING = "warning", _("Written warning")
+    ACCESS_RESTRICTED = "access_restricted", _("Access restricted")
+    DEDUCTION = "deduction", _("Bonus deduction")
+    DISMISSAL = "dismissal", _("Dismissal")
+    NONE = "none", _("No action")
+
+
+class Violation(models.Model):
+    """A breach of the confidentiality rules by a staff member, linked to where it came to light."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="violations", verbose_name=_("incident")
+    )
+    alert_ref = models.CharField(_("alert id"), max_length=64, blank=True)
+    description = models.TextField(_("what was done"))
+    action = models.CharField(_("action taken"), max_length=20, choices=DisciplinaryAction.choices)
+    action_detail = models.TextField(_("details of the action"), blank=True)
+    decided_on = models.DateField(_("decided on"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(incident__isnull=False) | ~models.Q(alert_ref=""), name="violation_has_a_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"violation {self.pk} by {self.subject_id}"
+
+
+class Recognition(models.Model):
+    """Recognition of good practice (e.g. reporting an incident early, a clean audit)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("incident")
+    )
+    description = models.TextField(_("good practice"))
+    awarded_on = models.DateField(_("awarded on"))
+    awarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-awarded_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"recognition {self.pk} of {self.recipient_id}"
+
+
+# --- Record of processing activities (PIPL / GDPR Art. 30) --------------------------------------------
+
+
+class ProcessingActivity(models.Model):
+    """One processing activity of the firm, as GDPR Art. 30(1) and PIPL Art. 51/54/55 ask it described."""
+
+    name = models.CharField(_("activity"), max_length=200, unique=True)
+    purpose = models.TextField(_("purposes"))
+    legal_basis = models.TextField(_("legal basis"))
+    data_subjects = models.TextField(_("categories of data subjects"))
+    data_categories = models.TextField(_("categories of personal data"))
+    sensitive_data = models.BooleanField(_("includes sensitive personal information"), default=False)
+    recipients = models.TextField(_("recipients (incl. entrusted processors)"), blank=True)
+    cross_border = models.TextField(_("transfers abroad and safeguards"), blank=True)
+    retention = models.TextField(_("time limits for erasure"))
+    security_measures = models.TextField(_("technical and organisational security measures"))
+    controller_contact = models.CharField(_("contact"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("processing activity")
+        verbose_name_plural = _("processing activities")
+
+    def __str__(self) -> str:
+        return self.name

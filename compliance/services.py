@@ -24,6 +24,7 @@ from compliance.models import (
     ComplianceAction,
     Course,
     NdaAcceptance,
+    NdaReminder,
     NdaVersion,
     QuizQuestion,
     TrainingCompletion,
@@ -159,6 +160,46 @@ def record_nda_exit_acknowledgement(*, user: User, ip_address: str | None, actor
         details={"user": user.pk, "version": nda.version},
     )
     return acceptance
+
+
+NDA_REMINDER_DAYS = 7
+
+
+@transaction.atomic
+def send_nda_reminders(*, now: datetime | None = None) -> int:
+    """Remind, once, each active staff member who has not accepted the newest published version
+    when its deadline is within seven days."""
+    now = now or timezone.now()
+    nda = NdaVersion.objects.filter(published_at__isnull=False, published_at__lte=now).order_by("-version").first()
+    if nda is None or nda.acceptance_deadline is None:
+        return 0
+    if not now < nda.acceptance_deadline <= now + timedelta(days=NDA_REMINDER_DAYS):
+        return 0
+    pending = (
+        User.objects.filter(kind=UserKind.STAFF, is_active=True, offboarded_at__isnull=True)
+        .exclude(
+            nda_acceptances__nda_version=nda,
+            nda_acceptances__kind__in=[AcceptanceKind.ONBOARDING, AcceptanceKind.NEW_VERSION],
+        )
+        .exclude(pk__in=NdaReminder.objects.filter(nda_version=nda).values("user_id"))
+    )
+    deadline = timezone.localtime(nda.acceptance_deadline).strftime("%Y-%m-%d %H:%M")
+    sent = 0
+    for user in pending:
+        NdaReminder.objects.create(user=user, nda_version=nda, sent_at=now)
+        audit.record(actor=None, action=ComplianceAction.NDA_REMINDER_SENT, target=nda, details={"user": user.pk})
+        _mail_after_commit(
+            subject=_("Please accept the confidentiality agreement (NDA) version %(version)s")
+            % {"version": nda.version},
+            body=_(
+                "You have not yet accepted version %(version)s of the firm's confidentiality agreement. Its deadline "
+                "is %(deadline)s; after that you cannot open client data until you accept it in FirmPortal."
+            )
+            % {"version": nda.version, "deadline": deadline},
+            recipients=[user.email],
+        )
+        sent += 1
+    return sent
 
 
 # --- Training -------------------------------------------------------------------------------------

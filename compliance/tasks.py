@@ -17,3 +17,8 @@ def send_third_party_review_reminders() -> int:
     from compliance.thirdparties import send_third_party_review_reminders as remind
 
     return remind()
+
+
+@shared_task(name="compliance.tasks.send_nda_reminders")
+def send_nda_reminders() -> int:
+    return services.send_nda_reminders()

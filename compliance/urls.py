@@ -28,4 +28,9 @@ urlpatterns = [
     path("incidents/<int:incident_id>/<slug:action>/", incident_views.incident_action_view, name="incident-action"),
     path("whistleblowing/", views.whistleblowing_list_view, name="whistleblowing"),
     path("whistleblowing/<uuid:report_id>/", views.whistleblowing_report_view, name="whistleblowing-report"),
+    path("discipline/", views.discipline_view, name="discipline"),
+    path("reports/", views.reports_view, name="reports"),
+    path("processing-record/", views.processing_record_view, name="processing-record"),
+    path("processing-record/<int:activity_id>/", views.processing_record_view, name="processing-activity"),
+    path("processing-record/export.xlsx", views.processing_record_export_view, name="processing-record-export"),
 ]

@@ -6,9 +6,11 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -358,3 +360,123 @@ def whistleblowing_report_view(request: HttpRequest, report_id: UUID) -> HttpRes
         "compliance/whistleblowing_report.html",
         {"report": report, "thread": report.messages.all(), "form": form, "statuses": ReportStatus.choices},
     )
+
+
+# --- Violations and recognition (firm head and compliance) ----------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def discipline_view(request: HttpRequest) -> HttpResponse:
+    from compliance import discipline
+    from compliance.forms import RecognitionForm, ViolationForm
+    from compliance.models import Recognition, Violation
+
+    user = request_user(request)
+    if not discipline.can_see_discipline(user):
+        raise Http404
+    violation_form = ViolationForm(request.POST if request.POST.get("kind") == "violation" else None)
+    recognition_form = RecognitionForm(request.POST if request.POST.get("kind") == "recognition" else None)
+    if request.method == "POST":
+        try:
+            if violation_form.is_bound and violation_form.is_valid():
+                discipline.record_violation(actor=user, **violation_form.cleaned_data)
+                messages.success(request, _("Violation recorded."))
+                return redirect("staff:compliance:discipline")
+            if recognition_form.is_bound and recognition_form.is_valid():
+                discipline.record_recognition(actor=user, **recognition_form.cleaned_data)
+                messages.success(request, _("Recognition recorded."))
+                return redirect("staff:compliance:discipline")
+        except ComplianceError as error:
+            messages.error(request, str(error))
+    return render(
+        request,
+        "compliance/discipline.html",
+        {
+            "violations": Violation.objects.select_related("subject", "incident", "decided_by"),
+            "recognitions": Recognition.objects.select_related("recipient", "awarded_by"),
+            "violation_form": violation_form,
+            "recognition_form": recognition_form,
+        },
+    )
+
+
+# --- Compliance reports and the record of processing activities ------------------------------------
+
+
+def _may_read_reports(user: User) -> bool:
+    return bool(user.has_perm("accounts.receive_compliance_reports") or user.has_perm("accounts.view_compliance_desk"))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def reports_view(request: HttpRequest) -> HttpResponse:
+    from compliance import reports
+    from compliance.forms import ReportPeriodForm
+
+    user = request_user(request)
+    if not _may_read_reports(user):
+        raise Http404
+    today = timezone.localdate()
+    form = ReportPeriodForm(request.POST or None, initial={"kind": "month", "year": today.year, "month": today.month})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            period = (
+                reports.Period.month(data["year"], data["month"])
+                if data["kind"] == "month"
+                else reports.Period.year(data["year"])
+            )
+        except ComplianceError as error:
+            form.add_error(None, str(error))
+        else:
+            return _pdf(reports.generate_compliance_report(period, actor=user), f"compliance-report-{period.label}.pdf")
+    return render(request, "compliance/reports.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def processing_record_view(request: HttpRequest, activity_id: int | None = None) -> HttpResponse:
+    from compliance import reports
+    from compliance.forms import ProcessingActivityForm
+    from compliance.models import ProcessingActivity
+
+    user = request_user(request)
+    if not _may_read_reports(user):
+        raise Http404
+    activity = get_object_or_404(ProcessingActivity, pk=activity_id) if activity_id else None
+    may_edit = user.has_perm("accounts.view_compliance_desk")
+    initial = {name: getattr(activity, name) for name in reports.ROPA_FIELDS} if activity else None
+    form = ProcessingActivityForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not may_edit:
+            raise Http404
+        if form.is_valid():
+            try:
+                reports.save_processing_activity(activity=activity, actor=user, **form.cleaned_data)
+            except (ComplianceError, IntegrityError):
+                form.add_error("name", _("An activity with this name already exists."))
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("staff:compliance:processing-record")
+    return render(
+        request,
+        "compliance/processing_record.html",
+        {"activities": ProcessingActivity.objects.all(), "form": form, "activity": activity, "may_edit": may_edit},
+    )
+
+
+@require_POST
+@staff_required
+def processing_record_export_view(request: HttpRequest) -> HttpResponse:
+    from compliance import reports
+
+    user = request_user(request)
+    if not _may_read_reports(user):
+        raise Http404
+    response = HttpResponse(
+        reports.export_processing_record(actor=user),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="record-of-processing-activities.xlsx"'
+    return response

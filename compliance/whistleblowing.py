@@ -137,11 +137,9 @@ def _add_message(
     report: WhistleblowerReport, *, text: str, from_reporter: bool, author: User | None
 ) -> WhistleblowerMessage:
     seq = (report.messages.aggregate(m=Max("seq"))["m"] or 0) + 1
-    message = WhistleblowerMessage(
-        report=report, seq=seq, from_reporter=from_reporter, author=author, written_on=timezone.localdate()
+    message = WhistleblowerMessage.objects.create(
+        report=report, seq=seq, from_reporter=from_reporter, author=author, written_on=timezone.localdate(), body=text
     )
-    message.set_body(text)
-    message.save()
     report.last_activity_on = timezone.localdate()
     report.save(update_fields=["last_activity_on"])
     return message

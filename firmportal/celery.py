@@ -52,6 +52,10 @@ app.conf.beat_schedule = {
         "task": "compliance.tasks.send_training_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "compliance-nda-reminders": {
+        "task": "compliance.tasks.send_nda_reminders",
+        "schedule": crontab(hour=7, minute=10),
+    },
     "compliance-third-party-review-reminders": {
         "task": "compliance.tasks.send_third_party_review_reminders",
         "schedule": crontab(hour=7, minute=5),

@@ -146,3 +146,22 @@ def test_gate_url_name_resolves() -> None:
     from django.urls import reverse
 
     assert reverse(queries.GATE_URL_NAME) == "/staff/compliance/gate/"
+
+
+def test_gate_decorator_redirects_blocked_staff(bookkeeper_alice: User) -> None:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from compliance.decorators import compliance_gate_required
+
+    @compliance_gate_required
+    def ledger(request: object) -> HttpResponse:
+        return HttpResponse("ledger")
+
+    request = RequestFactory().get("/staff/ledger/")
+    request.user = bookkeeper_alice
+    assert ledger(request).status_code == 200
+    newcomer = cast.make_staff("newcomer", StaffRole.BOOKKEEPER, compliant=False)
+    request.user = newcomer
+    response = ledger(request)
+    assert response.status_code == 302 and response["Location"] == "/staff/compliance/gate/"

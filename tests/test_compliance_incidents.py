@@ -243,3 +243,21 @@ def test_drill_recorded_from_the_desk(compliance_officer: User) -> None:
     incident = Incident.objects.get()
     assert incident.is_drill and str(incident.scheduled_for) == "2026-04-01"
     _ = StaffRole
+
+
+def test_client_contacts_come_from_memberships(client_a_owner: User) -> None:
+    from clients.models import Client, ClientMembership
+
+    client = Client.objects.create(name="甲公司", credit_code="91310000MA1FL0000X", taxpayer_type="small_scale")
+    ClientMembership.objects.create(client=client, user=client_a_owner, role="owner")
+    assert incidents.client_contact_emails(str(client.pk)) == [client_a_owner.email]
+    assert incidents.client_contact_emails("not-a-uuid") == []
+
+
+def test_garbage_in_the_review_form_changes_nothing(access_log: None, compliance_officer: User) -> None:
+    incident = _incident(compliance_officer, suspect=None)
+    incidents.compute_affected_clients(incident, actor=compliance_officer)
+    http = cast.signed_in(compliance_officer)
+    for data in ({"affected": "abc", "decision": "include"}, {"affected": "1", "decision": "maybe"}, {}):
+        assert http.post(f"/staff/compliance/incidents/{incident.pk}/review-client/", data).status_code == 302
+    assert not incident.affected.filter(included__isnull=False).exists()

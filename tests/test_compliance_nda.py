@@ -102,3 +102,22 @@ def test_accepting_twice_is_refused(compliance_officer: User) -> None:
     services.accept_nda(user=staff, nda=nda, ip_address=None, actor=staff)
     with pytest.raises(ComplianceError):
         services.accept_nda(user=staff, nda=nda, ip_address=None, actor=staff)
+
+
+def test_nda_reminder_goes_once_to_those_who_have_not_accepted(
+    compliance_officer: User,
+    bookkeeper_alice: User,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    draft = services.create_nda_version(title="v2", text_zh="z", text_en="e", actor=compliance_officer)
+    nda = services.publish_nda_version(
+        draft, acceptance_deadline=timezone.now() + timedelta(days=20), actor=compliance_officer
+    )
+    services.accept_nda(user=compliance_officer, nda=nda, ip_address=None, actor=compliance_officer)
+    assert services.send_nda_reminders() == 0  # the deadline is still far
+    later = timezone.now() + timedelta(days=15)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_nda_reminders(now=later) == 1
+    assert [m.to for m in mail.outbox] == [[bookkeeper_alice.email]]
+    assert services.send_nda_reminders(now=later) == 0

@@ -124,3 +124,43 @@ def test_officer_creates_course_with_quiz_lines_and_records_attendance(
     http.post(f"/staff/compliance/training/desk/sessions/{session.pk}/attendance/", {"users": [bookkeeper_alice.pk]})
     assert list(session.attendance.values_list("user__username", flat=True)) == ["bookkeeper_alice"]
     assert http.get("/staff/compliance/training/desk/").status_code == 200
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_jobs_run_in_a_real_worker(compliance_officer: User) -> None:
+    """The scheduled tasks by name, as beat sends them: reminders are marked sent by the worker."""
+    from firmportal.celery import app
+    from tests.workers import running_worker, wait_for
+
+    course = services.create_course(
+        code="beat",
+        title="保密培训",
+        description="",
+        counts_for_gate=True,
+        required=True,
+        pass_mark=50,
+        validity_months=12,
+        questions=[("Q", ["a", "b"], 0)],
+        actor=compliance_officer,
+    )
+    staff = cast.make_staff("trainee", StaffRole.BOOKKEEPER, compliant=False)
+    completion = services.submit_quiz(
+        user=staff,
+        course=course,
+        answers={course.questions.get().pk: 0},
+        actor=staff,
+        now=timezone.now() - timedelta(days=350),
+    )
+    schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {
+        "compliance.tasks.send_training_reminders",
+        "compliance.tasks.send_third_party_review_reminders",
+    } <= schedule
+    with running_worker():
+        app.send_task("compliance.tasks.send_training_reminders")
+        app.send_task("compliance.tasks.send_third_party_review_reminders")
+        assert wait_for(
+            lambda: TrainingCompletion.objects.filter(pk=completion.pk, reminder_sent_at__isnull=False).exists(),
+            timeout=60,
+        )
