@@ -51,6 +51,14 @@ bench: install
 security: install
 	$(PY) -m pytest -m security -ra $(PYTEST_ARGS) tests
 
+## The production-like stack (gunicorn, PostgreSQL, Redis, worker, beat) under 50 people for 2 min; LOAD_ARGS=--short for CI.
+load: install
+	$(PY) -m load $(LOAD_ARGS)
+
+## Fault injection on a private PostgreSQL cluster and redis-server: worker SIGKILL, Redis and PostgreSQL restarts. CHAOS_ARGS=--quick for CI.
+chaos: install
+	$(PY) -m chaos $(CHAOS_ARGS)
+
 messages: install
 	for app in . accounts audit clients confidentiality retention compliance; do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || true); done

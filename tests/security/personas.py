@@ -20,13 +20,16 @@ class Personas:
     _clients: dict[str, HttpClient] = field(default_factory=dict)
 
     def client(self, name: str, *, enforce_csrf_checks: bool = False) -> HttpClient:
-        """A test client for `name` (a new one when CSRF is enforced, a cached one otherwise)."""
+        """A signed-in test client for `name`, one per visitor (and one more with CSRF enforced)."""
         if enforce_csrf_checks:
-            http = HttpClient(enforce_csrf_checks=True)
-            if name != "anonymous":
-                signed = self.sign_in(self.users[name])
-                http.cookies = signed.cookies
-            return http
+            key = f"{name} (CSRF enforced)"
+            if key not in self._clients:
+                http = HttpClient(enforce_csrf_checks=True)
+                if name != "anonymous":
+                    http.cookies = self.sign_in(self.users[name]).cookies
+                http.raise_request_exception = False
+                self._clients[key] = http
+            return self._clients[key]
         if name not in self._clients:
             http = HttpClient() if name == "anonymous" else self.sign_in(self.users[name])
             # A server error is collected as a finding, not raised, so one sweep reports them all.

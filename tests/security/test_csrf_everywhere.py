@@ -45,8 +45,8 @@ def _refused(response, endpoint_name: str) -> str | None:  # type: ignore[no-unt
 def test_post_without_csrf_token_is_refused_everywhere(visitor: str, personas: Personas) -> None:
     failures = []
     events_before = AuditEvent.objects.count()
+    http = personas.client(visitor, enforce_csrf_checks=True)
     for endpoint in ENDPOINTS:
-        http = personas.client(visitor, enforce_csrf_checks=True)
         response = http.post(endpoint.path, {"username": "x", "password": "y", "token": "123456", "email": "a@b.c"})
         problem = _refused(response, str(endpoint))
         if problem:

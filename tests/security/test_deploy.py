@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.test_security_headers import _production_env as production_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _production_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIRMPORTAL_", "DATABASE_", "REDIS_"))}
-    env.update(
-        {
-            "DJANGO_SECRET_KEY": "a-long-random-production-secret-0123456789-abcdefghijklmnopqrstuvwxyz-XYZ",
-            "DJANGO_ALLOWED_HOSTS": "portal.firm.example",
-            "FIRMPORTAL_VAR_DIR": str(ROOT / "var" / "test-deploy"),
-        }
-    )
-    return env
+    """Production-like settings (secrets and keys provisioned outside the database), no local services."""
+    env = production_env()
+    return {k: v for k, v in env.items() if not k.startswith(("DATABASE_", "REDIS_"))}
 
 
 def test_check_deploy_has_no_warning() -> None:

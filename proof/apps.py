@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProofConfig(AppConfig):
+    name = "proof"
+    verbose_name = "Proof harness"
