@@ -47,6 +47,11 @@ __all__ = ["KeyScope"]
 class DecryptionError(Exception):
     """The ciphertext could not be decrypted: tampered, moved, or its key is gone."""
 
+    def __init__(self, message: str, *, where: str = "", key_id: uuid.UUID | None = None) -> None:
+        super().__init__(message)
+        self.where = where
+        self.key_id = key_id
+
 
 class KeyDestroyedError(DecryptionError):
     """The data key of this value was destroyed (crypto-shredded)."""
@@ -181,6 +186,12 @@ def encrypt_bytes(scope: KeyScope, aad: bytes, data: bytes) -> bytes:
     return b"\x01" + key_bytes + nonce + _aead_for(key_bytes).encrypt(nonce, data, aad)
 
 
+def encrypt_bytes_with(key_id: uuid.UUID, aad: bytes, data: bytes) -> bytes:
+    """Encrypt under a given data key (key rotation re-encrypts under the new key explicitly)."""
+    nonce = os.urandom(12)
+    return b"\x01" + key_id.bytes + nonce + _aead_for(key_id.bytes).encrypt(nonce, data, aad)
+
+
 def key_id_of(ciphertext: bytes) -> uuid.UUID:
     if len(ciphertext) < _HEADER + 16 or ciphertext[0] != FORMAT_V1:
         raise DecryptionError("not a FirmPortal ciphertext (unknown format version or too short)")
@@ -202,7 +213,9 @@ def decrypt_bytes(aad: bytes, ciphertext: bytes, *, where: str = "") -> bytes:
     except Exception as exc:  # InvalidTag, or anything else the cipher raises
         key_id = uuid.UUID(bytes=ciphertext[1:17])
         report_decryption_failure(where=where, key_id=key_id, reason="authentication")
-        raise DecryptionError(f"ciphertext of {where or 'a value'} fails authentication") from exc
+        raise DecryptionError(
+            f"ciphertext of {where or 'a value'} fails authentication", where=where, key_id=key_id
+        ) from exc
 
 
 # --- Named secrets in the keystore (e.g. blind-index keys) ------------------------------------
@@ -322,6 +335,10 @@ def report_decryption_failure(*, where: str, key_id: uuid.UUID | None, reason: s
 
     Logged, recorded as an audit event, and handed to `alert_compliance_of_decryption_failure`
     (the one place to connect to the compliance alerts at merge). Never raises.
+
+    The audit event is written in the caller's transaction: a caller that rolls back after the
+    failure (e.g. a rotation batch) must report again once outside it (the rotation job does).
+    The log line is written in every case.
     """
     log.error("decryption failed where=%s key=%s reason=%s", where, key_id, reason)
     try:

@@ -64,8 +64,10 @@ class KeyProvider(Protocol):
         """A counter that grows with every deletion, so other processes notice and drop caches."""
         ...
 
-    def rewrap_all(self, contexts: dict[str, bytes]) -> int:
-        """Rewrap every entry under the current master key (master-key rotation). Returns how many."""
+    def rewrap_all(self) -> int:
+        """Rewrap every entry under the current master key (master-key rotation). Returns how many.
+
+        The keystore keeps each entry's (non-secret) context, so this needs no database."""
         ...
 
     def bump_generation(self) -> None:
@@ -105,6 +107,7 @@ class Keystore:
                     key_id TEXT PRIMARY KEY,
                     master_key_id TEXT NOT NULL,
                     wrapped BLOB NOT NULL,
+                    context BLOB NOT NULL,
                     created_at REAL NOT NULL
                 );
                 CREATE TABLE IF NOT EXISTS master_check (master_key_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL);
@@ -140,11 +143,11 @@ class Keystore:
             row = conn.execute("SELECT master_key_id, wrapped FROM entry WHERE key_id = ?", (key_id,)).fetchone()
         return None if row is None else (str(row[0]), bytes(row[1]))
 
-    def write(self, key_id: str, master_key_id: str, wrapped: bytes) -> None:
+    def write(self, key_id: str, master_key_id: str, wrapped: bytes, context: bytes) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO entry (key_id, master_key_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
-                (key_id, master_key_id, wrapped, time.time()),
+                "INSERT INTO entry (key_id, master_key_id, wrapped, context, created_at) VALUES (?, ?, ?, ?, ?)",
+                (key_id, master_key_id, wrapped, context, time.time()),
             )
 
     def delete(self, key_id: str) -> bool:
@@ -165,12 +168,15 @@ class Keystore:
             row = conn.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
         return int(row[0]) if row else 0
 
-    def entries(self) -> list[tuple[str, str, bytes]]:
+    def entries(self) -> list[tuple[str, str, bytes, bytes]]:
+        """Every entry as (key id, master key id, wrapped material, context)."""
         with self._connect() as conn:
-            return [
-                (str(k), str(m), bytes(w))
-                for k, m, w in conn.execute("SELECT key_id, master_key_id, wrapped FROM entry")
-            ]
+            rows = conn.execute("SELECT key_id, master_key_id, wrapped, context FROM entry")
+            return [(str(k), str(m), bytes(w), bytes(c)) for k, m, w, c in rows]
+
+    def count(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SELECT count(*) FROM entry").fetchone()[0])
 
     def master_key_ids(self) -> dict[str, int]:
         with self._connect() as conn:
@@ -235,7 +241,7 @@ class _WrappingProvider:
 
     def put(self, key_id: str, material: bytes, *, context: bytes) -> str:
         master_id, wrapped = self._wrap(material, context)
-        self.keystore.write(key_id, master_id, wrapped)
+        self.keystore.write(key_id, master_id, wrapped, context)
         return master_id
 
     def get(self, key_id: str, *, context: bytes) -> bytes | None:
@@ -253,19 +259,16 @@ class _WrappingProvider:
     def bump_generation(self) -> None:
         self.keystore.bump()
 
-    def import_wrapped(self, key_id: str, master_key_id: str, wrapped: bytes) -> None:
+    def import_wrapped(self, key_id: str, master_key_id: str, wrapped: bytes, context: bytes) -> None:
         """Move an already wrapped entry in (the migration of keys out of the database)."""
-        self.keystore.write(key_id, master_key_id, wrapped)
+        self.keystore.write(key_id, master_key_id, wrapped, context)
 
-    def rewrap_all(self, contexts: dict[str, bytes]) -> int:
+    def rewrap_all(self) -> int:
         current = self.current_key_id()
         rows = []
-        for key_id, master_id, wrapped in self.keystore.entries():
+        for key_id, master_id, wrapped, context in self.keystore.entries():
             if master_id == current:
                 continue
-            context = contexts.get(key_id)
-            if context is None:
-                continue  # an orphan entry (its database row was never committed): left as it is
             material = self._unwrap(master_id, wrapped, context)
             rows.append((key_id, *self._wrap(material, context)))
         self.keystore.replace_all(rows)

@@ -51,6 +51,8 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # The worker's pulse: /healthz reports degraded when it stops.
     "heartbeat": {"task": "firmportal.tasks.heartbeat", "schedule": 60.0},
+    # Crypto-shredding that a crash interrupted after commit is finished within the hour.
+    "shred-pending-keys": {"task": "confidentiality.tasks.shred_pending_keys", "schedule": 3600.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).
 _ = crontab

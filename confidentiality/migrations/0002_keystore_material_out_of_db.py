@@ -11,14 +11,18 @@ from django.db import migrations, models
 
 def move_material_to_keystore(apps, schema_editor):  # type: ignore[no-untyped-def]
     DataKey = apps.get_model("confidentiality", "DataKey")
-    rows = list(DataKey.objects.exclude(wrapped_key__isnull=True).values_list("id", "master_key_id", "wrapped_key"))
+    rows = list(
+        DataKey.objects.exclude(wrapped_key__isnull=True).values_list("id", "owner", "year", "master_key_id", "wrapped_key")
+    )
     if not rows:
         return
     from confidentiality import crypto
 
     store = crypto.provider()
-    for key_id, master_key_id, wrapped in rows:
-        store.import_wrapped(str(key_id), master_key_id, bytes(wrapped))  # type: ignore[attr-defined]
+    for key_id, owner, year, master_key_id, wrapped in rows:
+        # The same context the old column was wrapped with (DataKey.wrap_context).
+        context = f"firmportal-datakey|{key_id}|{owner}|{year if year is not None else '-'}".encode()
+        store.import_wrapped(str(key_id), master_key_id, bytes(wrapped), context)  # type: ignore[attr-defined]
     DataKey.objects.update(wrapped_key=None)
 
 
