@@ -133,6 +133,9 @@ class EncryptedField(models.BinaryField):
 
 
 class EncryptedTextField(EncryptedField):
+    _pyi_private_set_type: str | None
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> str:
         return str(value)
 
@@ -144,6 +147,9 @@ class EncryptedTextField(EncryptedField):
 
 
 class EncryptedDecimalField(EncryptedField):
+    _pyi_private_set_type: Decimal | str | None
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> Decimal:
         if isinstance(value, float):
             raise TypeError("amounts are exact: pass a Decimal or a string, never a float")
@@ -157,6 +163,9 @@ class EncryptedDecimalField(EncryptedField):
 
 
 class EncryptedJSONField(EncryptedField):
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_bytes(self, value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
@@ -167,6 +176,9 @@ class EncryptedJSONField(EncryptedField):
 class EncryptedBinaryField(EncryptedField):
     """Raw bytes (e.g. a per-file key). Assign `bytearray` or wrap in `PlainBytes` to mark as plaintext:
     a plain `bytes` assignment is taken as ciphertext loaded from the database."""
+
+    _pyi_private_set_type: PlainBytes | bytearray | bytes | None
+    _pyi_private_get_type: bytes
 
     def normalise(self, value: Any) -> bytes:
         return bytes(value.value if isinstance(value, PlainBytes) else value)

@@ -35,7 +35,7 @@ class EphemeralEncryptedUpload(UploadedFile):
             self._tmp.seek(0)
             return decrypt_chunks(self._key, self._tmp, file_id=self._file_id, where="upload")
 
-        super().__init__(file=DecryptingReader(open_chunks), **kwargs)
+        super().__init__(file=DecryptingReader(open_chunks), **kwargs)  # type: ignore[arg-type]
 
     def temporary_file_path(self) -> str:
         # Callers must not reopen the path: it holds ciphertext only.

@@ -39,7 +39,7 @@ def _client(name: str) -> Client:
 
 
 def _raw_name(client: Client) -> bytes:
-    return bytes(Client.objects.filter(pk=client.pk).values_list("name", flat=True).get())
+    return bytes(Client.objects.filter(pk=client.pk).values_list("name", flat=True).get())  # type: ignore[arg-type]
 
 
 def _files(scope: KeyScope, n: int) -> list[StoredFile]:
@@ -67,7 +67,9 @@ def test_master_rotation_rewraps_keys_without_rewriting_data(it_admin: User) -> 
     assert {c.pk: _raw_name(c) for c in (a, b)} == before
     crypto.reset_caches()
     assert Client.objects.get(pk=a.pk).name == "甲公司"
-    assert set(DataKey.objects.filter(owner__in=[f"client:{a.pk}", f"client:{b.pk}"]).values_list("master_key_id", flat=True)) == {new_master}
+    assert set(
+        DataKey.objects.filter(owner__in=[f"client:{a.pk}", f"client:{b.pk}"]).values_list("master_key_id", flat=True)
+    ) == {new_master}
     # The old master key is gone from the keyring, and nothing in the keystore needs it.
     keyring = json.loads(Path(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"]).read_text())
     assert old_master not in keyring["keys"]
@@ -115,7 +117,9 @@ def test_data_key_rotation_reencrypts_the_scope_resumably_and_destroys_the_old_k
         assert crypto.key_id_of(bytes(row.__dict__["file_key"])) == new_key
     crypto.reset_caches()
     assert Client.objects.get(pk=client.pk).name == "轮换公司"
-    assert sorted(f.name for f in StoredFile.objects.filter(owner=scope.owner)) == [f"凭证附件-{i}.pdf" for i in range(5)]
+    assert sorted(f.name for f in StoredFile.objects.filter(owner=scope.owner)) == [
+        f"凭证附件-{i}.pdf" for i in range(5)
+    ]
     # The old key is destroyed, its material gone; the other client was not touched.
     old_key.refresh_from_db()
     assert old_key.state == DataKeyState.DESTROYED
