@@ -244,6 +244,28 @@ def keystore_secret(name: str, *, create: bool = True) -> bytes:
     return material
 
 
+def derived_secret(name: str, info: bytes, *, create: bool = True) -> bytes:
+    """A key derived (HKDF-SHA256) from the keystore secret `name`; cached and forgotten with it."""
+    cache_name = f"derived|{name}|{info.hex()}"
+    _revalidate()
+    cached = _secret_cache.get(cache_name)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    root = keystore_secret(name, create=create)
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(root)
+    _secret_cache[cache_name] = (time.monotonic() + _CACHE_SECONDS, key)
+    return key
+
+
+def owner_destroyed(owner: str) -> bool:
+    """True once the owner's client-wide keys were destroyed (and no new one exists)."""
+    own = DataKey.objects.filter(owner=owner, year__isnull=True)
+    return own.filter(state=DataKeyState.DESTROYED).exists() and not own.exclude(state=DataKeyState.DESTROYED).exists()
+
+
 # --- Crypto-shredding -----------------------------------------------------------------------
 
 
