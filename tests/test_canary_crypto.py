@@ -132,7 +132,7 @@ def test_the_canary_never_appears_at_rest(monkeypatch: pytest.MonkeyPatch, tmp_p
     request = RequestFactory().post("/upload", {"doc": SimpleUploadedFile(f"{canary}.xlsx", big, "application/pdf")})
     uploaded = request.FILES["doc"]
     large = files.store_encrypted(scope, uploaded, owner_label="test")
-    uploaded.close()
+    uploaded.close()  # type: ignore[union-attr]
     # Blind indexes, and a decryption failure (logged and audited without the plaintext).
     assert len(blind_index.compute(client.pk, "counterparty", canary)) == 64
     raw = bytearray(bytes(Client.objects.filter(pk=client.pk).values_list("credit_code", flat=True).get()))  # type: ignore[arg-type]
