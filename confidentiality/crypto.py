@@ -11,6 +11,7 @@ row holds its metadata. Destroying a key deletes its material there (crypto-shre
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
@@ -61,9 +62,10 @@ _provider_lock = threading.Lock()
 _provider: KeyProvider | None = None
 _key_cache: dict[bytes, tuple[float, AESGCM]] = {}
 _active_cache: dict[KeyScope, tuple[float, uuid.UUID]] = {}
+_hot_cache: dict[KeyScope, tuple[float, bytes, AESGCM]] = {}
 _secret_cache: dict[str, tuple[float, bytes]] = {}
 _seen_generation: list[int | None] = [None]
-_last_revalidation: list[float] = [-1e9]
+_next_revalidation: list[float] = [0.0]
 
 
 def provider() -> KeyProvider:
@@ -88,12 +90,13 @@ def reset_caches() -> None:
         _provider = None
     _clear_key_caches()
     _seen_generation[0] = None
-    _last_revalidation[0] = -1e9
+    _next_revalidation[0] = 0.0
 
 
 def _clear_key_caches() -> None:
     _key_cache.clear()
     _active_cache.clear()
+    _hot_cache.clear()
     _secret_cache.clear()
 
 
@@ -102,15 +105,18 @@ def forget_key(key_id: uuid.UUID) -> None:
     for scope, (_, cached_id) in list(_active_cache.items()):
         if cached_id == key_id:
             _active_cache.pop(scope, None)
+    for scope, hot in list(_hot_cache.items()):
+        if hot[1] == key_id.bytes:
+            _hot_cache.pop(scope, None)
 
 
 def _revalidate() -> None:
     """Drop cached keys when another process destroyed or rotated keys (bounded staleness)."""
     now = time.monotonic()
-    interval = float(getattr(settings, "FIRMPORTAL_KEY_REVALIDATE_SECONDS", _DEFAULT_REVALIDATE_SECONDS))
-    if now < _last_revalidation[0] + interval:
+    if now < _next_revalidation[0]:
         return
-    _last_revalidation[0] = now
+    interval = float(getattr(settings, "FIRMPORTAL_KEY_REVALIDATE_SECONDS", _DEFAULT_REVALIDATE_SECONDS))
+    _next_revalidation[0] = now + interval
     generation = provider().generation()
     if _seen_generation[0] is not None and generation != _seen_generation[0]:
         _clear_key_caches()
@@ -132,9 +138,11 @@ def _unwrap(key: DataKey) -> AESGCM:
 
 
 def _aead_for(key_bytes: bytes) -> AESGCM:
-    _revalidate()
+    now = time.monotonic()
+    if now >= _next_revalidation[0]:
+        _revalidate()
     cached = _key_cache.get(key_bytes)
-    if cached is not None and cached[0] > time.monotonic():
+    if cached is not None and cached[0] > now:
         return cached[1]
     key_id = uuid.UUID(bytes=key_bytes)
     try:
@@ -176,14 +184,30 @@ def active_key_id(scope: KeyScope) -> uuid.UUID:
     return key.id
 
 
+@functools.lru_cache(maxsize=65536)
 def aad_for(label: str, field: str, scope: KeyScope, row_id: object) -> bytes:
+    """The additional authenticated data of a value: model, field, scope and row."""
     return f"{label}|{field}|{scope.label}|{row_id}".encode()
 
 
 def encrypt_bytes(scope: KeyScope, aad: bytes, data: bytes) -> bytes:
-    key_bytes = active_key_id(scope).bytes
+    """Encrypt under the scope's active key: version byte | key id | nonce | ciphertext+tag."""
+    now = time.monotonic()
+    if now >= _next_revalidation[0]:
+        _revalidate()
+    # Hot path: the scope's active key id (as bytes) and its cipher, in one lookup.
+    hot = _hot_cache.get(scope)
+    if hot is None or hot[0] <= now:
+        key_bytes = active_key_id(scope).bytes
+        hot = (min(_active_cache[scope][0], _key_expiry(key_bytes)), key_bytes, _aead_for(key_bytes))
+        _hot_cache[scope] = hot
     nonce = os.urandom(12)
-    return b"\x01" + key_bytes + nonce + _aead_for(key_bytes).encrypt(nonce, data, aad)
+    return b"\x01" + hot[1] + nonce + hot[2].encrypt(nonce, data, aad)
+
+
+def _key_expiry(key_bytes: bytes) -> float:
+    cached = _key_cache.get(key_bytes)
+    return cached[0] if cached is not None else 0.0
 
 
 def encrypt_bytes_with(key_id: uuid.UUID, aad: bytes, data: bytes) -> bytes:
@@ -198,8 +222,16 @@ def key_id_of(ciphertext: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=bytes(ciphertext[1:17]))
 
 
-def decrypt_bytes(aad: bytes, ciphertext: bytes, *, where: str = "") -> bytes:
-    ciphertext = bytes(ciphertext)
+def decrypt_bytes(aad: bytes, ciphertext: bytes, *, where: Any = "", row: Any = None) -> bytes:
+    """Decrypt and authenticate. `where` names the value in failure reports: a string, or a field
+    with `row` (the name is then only built when something fails)."""
+    if type(ciphertext) is not bytes:
+        ciphertext = bytes(ciphertext)
+    if row is not None:
+        try:
+            return _aead_for(ciphertext[1:17]).decrypt(ciphertext[17:29], ciphertext[29:], aad)
+        except Exception:  # noqa: BLE001 - redone below with the full diagnosis and report
+            where = where.where(row)
     if len(ciphertext) < _HEADER + 16 or ciphertext[0] != FORMAT_V1:
         report_decryption_failure(where=where, key_id=None, reason="format")
         raise DecryptionError("not a FirmPortal ciphertext (unknown format version or too short)")
@@ -342,6 +374,8 @@ def destroy_scope(scope: KeyScope, *, actor: Any, reason: str = "", all_years: b
     _mark_destroyed(found, actor=actor, reason=reason, extra=extra)
     for cached_scope in [s for s in _active_cache if s.owner == scope.owner]:
         _active_cache.pop(cached_scope, None)
+    for cached_scope in [s for s in _hot_cache if s.owner == scope.owner]:
+        _hot_cache.pop(cached_scope, None)
     return len(found)
 
 

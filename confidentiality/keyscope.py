@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
 class KeyScope:
     owner: str
     year: int | None = None
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # Scopes are dictionary keys on every encryption: hash once.
+        object.__setattr__(self, "_hash", hash((self.owner, self.year)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def for_client(cls, client_id: uuid.UUID | str, fiscal_year: int | None = None) -> KeyScope:
         """A client's data; with a fiscal year, records whose destruction must destroy just that year."""
-        return cls(owner=f"client:{client_id}", year=fiscal_year)
+        return _client_scope(client_id, fiscal_year)
 
     @classmethod
     def for_firm(cls, purpose: str) -> KeyScope:
@@ -25,8 +34,19 @@ class KeyScope:
 
     @property
     def label(self) -> str:
-        return f"{self.owner}/{self.year if self.year is not None else '-'}"
+        return _label(self.owner, self.year)
 
     @property
     def client_id(self) -> str | None:
         return self.owner.split(":", 1)[1] if self.owner.startswith("client:") else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _client_scope(client_id: uuid.UUID | str, fiscal_year: int | None) -> KeyScope:
+    # Scopes are immutable: computing each once keeps per-field encryption cheap.
+    return KeyScope(owner=f"client:{client_id}", year=fiscal_year)
+
+
+@functools.lru_cache(maxsize=65536)
+def _label(owner: str, year: int | None) -> str:
+    return f"{owner}/{year if year is not None else '-'}"

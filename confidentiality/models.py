@@ -32,7 +32,8 @@ class DataKey(models.Model):
     year = models.IntegerField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     state = models.CharField(max_length=16, choices=DataKeyState.choices, default=DataKeyState.ACTIVE)
-    # Which master key wraps the material in the keystore (kept in step by master-key rotation).
+    # The master key that first wrapped the material. The keystore is authoritative for the one
+    # wrapping it now: master-key rotation rewraps there and leaves the database alone.
     master_key_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)

@@ -305,6 +305,7 @@ class LocalKeyringProvider(_WrappingProvider):
         if any(len(key) != 32 for key in self._keys.values()):
             raise ImproperlyConfigured(f"The master keyring {self.path} holds a key that is not 256 bits.")
         self.keystore = Keystore(Path(keystore) if keystore else self.path.parent / "keystore.sqlite3")
+        self._aeads: dict[str, AESGCM] = {}
 
     def current_key_id(self) -> str:
         return self._current
@@ -312,17 +313,23 @@ class LocalKeyringProvider(_WrappingProvider):
     def _knows(self, master_key_id: str) -> bool:
         return master_key_id in self._keys
 
+    def _aead(self, master_key_id: str) -> AESGCM:
+        aead = self._aeads.get(master_key_id)
+        if aead is None:
+            try:
+                aead = self._aeads[master_key_id] = AESGCM(self._keys[master_key_id])
+            except KeyError as exc:
+                raise ImproperlyConfigured(f"Missing master key: the keyring lacks key {master_key_id!r}.") from exc
+        return aead
+
     def _wrap(self, material: bytes, context: bytes) -> tuple[str, bytes]:
         nonce = os.urandom(12)
-        return self._current, nonce + AESGCM(self._keys[self._current]).encrypt(nonce, material, context)
+        return self._current, nonce + self._aead(self._current).encrypt(nonce, material, context)
 
     def _unwrap(self, master_key_id: str, wrapped: bytes, context: bytes) -> bytes:
+        aead = self._aead(master_key_id)
         try:
-            master = self._keys[master_key_id]
-        except KeyError as exc:
-            raise ImproperlyConfigured(f"Missing master key: the keyring lacks key {master_key_id!r}.") from exc
-        try:
-            return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], context)
+            return aead.decrypt(wrapped[:12], wrapped[12:], context)
         except InvalidTag as exc:
             raise WrongMasterKeyError(f"entry does not unwrap under master key {master_key_id!r}") from exc
 
@@ -365,6 +372,7 @@ class LocalKeyringProvider(_WrappingProvider):
         raw["keys"].pop(key_id, None)
         _write_keyring(self.path, raw)
         self._keys.pop(key_id, None)
+        self._aeads.pop(key_id, None)
 
     def master_key_ids(self) -> list[str]:
         return sorted(self._keys)

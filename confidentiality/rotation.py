@@ -89,9 +89,8 @@ def rotate_master_key(*, actor: Any) -> KeyRotationJob:
     new_master = add() if add is not None else old_master
     started = timezone.now()
     rewrapped = provider.rewrap_all()
-    DataKey.objects.exclude(state=DataKeyState.DESTROYED).exclude(master_key_id=new_master).update(
-        master_key_id=new_master
-    )
+    # The database is not touched: the keystore alone records which master key wraps each entry,
+    # so a database restored from backup never disagrees with it.
     retire = getattr(provider, "retire_master_key", None)
     retired = []
     if retire is not None:

@@ -114,6 +114,7 @@ def test_destruction_takes_effect_in_this_process_at_once_even_before_commit() -
 @pytest.mark.django_db
 def test_another_process_destroying_a_key_is_noticed_within_the_revalidation_bound(settings) -> None:  # type: ignore[no-untyped-def]
     settings.FIRMPORTAL_KEY_REVALIDATE_SECONDS = 0
+    crypto.reset_caches()  # the next check is due now, then after 0 s each time
     a = _client("另一进程")
     key = DataKey.objects.get(owner=f"client:{a.pk}")
     assert Client.objects.get(pk=a.pk).name == "另一进程"  # cached in this process
