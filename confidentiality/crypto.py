@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -120,6 +121,10 @@ def _revalidate() -> None:
     generation = provider().generation()
     if _seen_generation[0] is not None and generation != _seen_generation[0]:
         _clear_key_caches()
+        # A master-key rotation elsewhere changed the keyring: load it again.
+        global _provider
+        with _provider_lock:
+            _provider = None
     _seen_generation[0] = generation
 
 
@@ -242,7 +247,7 @@ def decrypt_bytes(aad: bytes, ciphertext: bytes, *, where: Any = "", row: Any = 
     except DecryptionError:
         report_decryption_failure(where=where, key_id=uuid.UUID(bytes=ciphertext[1:17]), reason="unwrap")
         raise
-    except Exception as exc:  # InvalidTag, or anything else the cipher raises
+    except InvalidTag as exc:
         key_id = uuid.UUID(bytes=ciphertext[1:17])
         report_decryption_failure(where=where, key_id=key_id, reason="authentication")
         raise DecryptionError(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from accounts.models import StaffRole, User
@@ -251,3 +252,28 @@ def test_console_action_needs_the_key_capability(firm_admin: User) -> None:
     response = cast.signed_in(both).post("/console/confidentiality/datakey/", data)
     assert response.status_code == 302
     assert KeyRotationJob.objects.get(owner=f"client:{client.pk}").started_by == both
+
+
+def test_other_processes_reload_the_keyring_after_master_rotation(settings) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    client = _client("多进程")
+    key = DataKey.objects.get(owner=f"client:{client.pk}")
+    crypto.reset_caches()
+    assert Client.objects.get(pk=client.pk).name == "多进程"  # this "process" is up and has seen the keystore
+    stale = crypto.provider()
+    opts = settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS
+    # Another process rotates the master key (keyring and keystore only, as rotate_master_key does).
+    code = (
+        "import sys; sys.path.insert(0, '.');"
+        "from confidentiality.providers import LocalKeyringProvider as P;"
+        f"p = P({opts['path']!r}, keystore={opts['keystore']!r}); old = p.current_key_id();"
+        "p.add_master_key(); p.rewrap_all(); p.retire_master_key(old); p.bump_generation()"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)
+    with pytest.raises(ImproperlyConfigured):
+        stale.get(str(key.id), context=key.wrap_context())  # the old keyring in memory cannot open it
+    crypto._key_cache.clear()  # as if the key had expired from this process's cache
+    assert Client.objects.get(pk=client.pk).name == "多进程"
+    assert crypto.provider() is not stale
