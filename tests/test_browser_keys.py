@@ -13,7 +13,7 @@ from confidentiality import crypto, files
 from confidentiality.keyscope import KeyScope
 from confidentiality.models import DataKey, DataKeyState, KeyRotationJob, RotationState
 from tests import cast
-from tests.workers import running_worker, wait_for
+from tests.workers import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -235,7 +235,7 @@ def test_rotating_from_the_page_is_audited_and_progress_polls(
 def test_bad_rotation_input_gets_a_clear_message_and_changes_nothing(it_admin: User) -> None:
     http = cast.signed_in(it_admin)
     response = http.post("/staff/keys/rotate-data/", {"client_id": "not-a-uuid"})
-    assert response.status_code == 400 and "请输入客户编号（UUID 格式）。" in response.content.decode()
+    assert response.status_code == 400 and "请输入客户编号" in response.content.decode()
     response = http.post("/staff/keys/rotate-data/", {"client_id": "00000000-0000-0000-0000-000000000001"})
     assert response.status_code == 400
     response = http.post("/staff/keys/rotate-data/", {})
