@@ -24,7 +24,10 @@ from confidentiality.files import ChunkedEncryptor, DecryptingReader, decrypt_ch
 
 
 class EphemeralEncryptedUpload(UploadedFile):
-    """An uploaded file held on disk only as ciphertext under a key kept in memory."""
+    """An uploaded file held on disk only as ciphertext under a key kept in memory.
+
+    It deliberately has no `temporary_file_path()`: nothing may move or reopen the temp file, so
+    storages read it through `chunks()` (decrypting), and `files.store_encrypted` re-encrypts it."""
 
     def __init__(self, *, tmp: Any, key: bytes, file_id: uuid.UUID, **kwargs: Any) -> None:
         self._tmp = tmp
@@ -36,10 +39,6 @@ class EphemeralEncryptedUpload(UploadedFile):
             return decrypt_chunks(self._key, self._tmp, file_id=self._file_id, where="upload")
 
         super().__init__(file=DecryptingReader(open_chunks), **kwargs)  # type: ignore[arg-type]
-
-    def temporary_file_path(self) -> str:
-        # Callers must not reopen the path: it holds ciphertext only.
-        raise AttributeError("an encrypted upload has no plaintext path")
 
     def close(self) -> None:
         try:
