@@ -163,6 +163,24 @@ class Keystore:
         with self.transaction() as conn:
             conn.execute("UPDATE meta SET value = value + 1 WHERE name = 'generation'")
 
+    def backup_to(self, target: str | os.PathLike[str]) -> Path:
+        """A consistent copy for the keystore backup (SQLite online backup), mode 0600.
+
+        Back it up apart from the database, keep copies briefly, and take a new one after every
+        destruction (then delete the older copies): see docs/keys-and-backups.md."""
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        with self._connect() as source:
+            copy = sqlite3.connect(path)
+            try:
+                source.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            finally:
+                copy.close()
+        return path
+
     def generation(self) -> int:
         with self._connect() as conn:
             row = conn.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()

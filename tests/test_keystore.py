@@ -259,3 +259,25 @@ def test_a_scope_never_keyed_can_be_destroyed_and_stays_closed() -> None:
     assert crypto.destroy_scope(scope, actor=None, reason="nothing there") == 0
     with pytest.raises(crypto.KeyDestroyedError):
         crypto.active_key_id(scope)
+
+
+@pytest.mark.django_db
+def test_a_keystore_backup_taken_after_destruction_holds_no_trace_of_the_key(
+    tmp_path: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    a, b = _client("备份甲"), _client("备份乙")
+    key_a = DataKey.objects.get(owner=f"client:{a.pk}")
+    store = crypto.provider().keystore  # type: ignore[attr-defined]
+    wrapped = store.read(str(key_a.id))[1]
+    before = store.backup_to(tmp_path / "before.sqlite3")
+    assert wrapped in before.read_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        crypto.destroy_scope(KeyScope.for_client(a.pk), actor=None, reason="test")
+    after = store.backup_to(tmp_path / "after.sqlite3")
+    assert wrapped not in after.read_bytes()
+    assert oct(after.stat().st_mode & 0o777) == "0o600"
+    # The new backup still opens every other scope.
+    restored = Keystore(after)
+    key_b = DataKey.objects.get(owner=f"client:{b.pk}")
+    assert restored.read(str(key_b.id)) is not None and restored.read(str(key_a.id)) is None
