@@ -300,13 +300,14 @@ def _sweep(job: KeyRotationJob, *, batch_size: int, max_batches: int | None, res
 
 
 def run_rotation_job(
-    job_id: uuid.UUID, *, batch_size: int = BATCH_SIZE, max_batches: int | None = None
+    job_id: uuid.UUID, *, batch_size: int | None = None, max_batches: int | None = None
 ) -> KeyRotationJob:
     """Run (or resume) a data-key rotation job. Safe to run again at any point: values already under
     the new key are skipped, and progress is saved with each batch. `max_batches` stops early (tests)."""
     job = KeyRotationJob.objects.get(pk=job_id)
     if job.kind != RotationKind.DATA or not job.is_open:
         return job
+    batch_size = batch_size or int(getattr(settings, "FIRMPORTAL_ROTATION_BATCH_SIZE", BATCH_SIZE))
     KeyRotationJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=timezone.now())
     KeyRotationJob.objects.filter(pk=job.pk).update(state=RotationState.RUNNING)
     job.refresh_from_db()

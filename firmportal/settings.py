@@ -286,6 +286,8 @@ FIRMPORTAL_KEY_PROVIDER_OPTIONS: dict[str, Any] = (
 )
 # How soon other processes notice a destroyed or rotated key (they re-check the keystore this often).
 FIRMPORTAL_KEY_REVALIDATE_SECONDS = env.integer("FIRMPORTAL_KEY_REVALIDATE_SECONDS", 5)
+# Rows re-encrypted per transaction by a data-key rotation job (its progress is saved per batch).
+FIRMPORTAL_ROTATION_BATCH_SIZE = env.integer("FIRMPORTAL_ROTATION_BATCH_SIZE", 200)
 
 # --- Auditlog ---------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False

@@ -278,3 +278,36 @@ def test_other_processes_reload_the_keyring_after_master_rotation(settings) -> N
     crypto._key_cache.clear()  # as if the key had expired from this process's cache
     assert Client.objects.get(pk=client.pk).name == "多进程"
     assert crypto.provider() is not stale
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_leaves_a_job_that_resumes_to_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from tests.workers import running_worker, stop, wait_for
+
+    monkeypatch.setenv("FIRMPORTAL_KEY_REVALIDATE_SECONDS", "0")
+    monkeypatch.setenv("FIRMPORTAL_ROTATION_BATCH_SIZE", "1")  # one row per batch: a long job
+    client = _client("被中断的轮换")
+    scope = KeyScope.for_client(client.pk)
+    _files(scope, 400)
+    job = rotation.start_data_key_rotation(scope, actor=None)  # committed: queued for the worker
+    with running_worker() as worker:
+        assert wait_for(lambda: KeyRotationJob.objects.get(pk=job.pk).done >= 5, timeout=90)
+        stop(worker, sig=signal.SIGKILL)  # the worker dies mid-job, without any chance to clean up
+    job.refresh_from_db()
+    assert job.state == RotationState.RUNNING and 0 < job.done < job.total
+    old = DataKey.objects.get(owner=scope.owner, state=DataKeyState.RETIRED)
+    with running_worker():
+        rotation.resume_open_jobs()  # `manage.py rotate_keys --resume`
+        assert wait_for(lambda: KeyRotationJob.objects.get(pk=job.pk).state == RotationState.DONE, timeout=120)
+    job.refresh_from_db()
+    assert job.done == job.total == 401
+    old.refresh_from_db()
+    assert old.state == DataKeyState.DESTROYED
+    crypto.reset_caches()
+    names = sorted(f.name for f in StoredFile.objects.filter(owner=scope.owner))
+    assert names == sorted(f"凭证附件-{i}.pdf" for i in range(400))
+    for row in StoredFile.objects.filter(owner=scope.owner):
+        assert crypto.key_id_of(bytes(row.__dict__["name"])) == job.new_key_id
