@@ -276,12 +276,14 @@ FIRMPORTAL_KEY_PROVIDER = env.string("FIRMPORTAL_KEY_PROVIDER", "confidentiality
 # Options of the provider: for the local one, the keyring file and the keystore (the SQLite file of
 # wrapped data keys, outside the database); for another provider, JSON in the environment variable.
 _key_provider_options = env.optional("FIRMPORTAL_KEY_PROVIDER_OPTIONS")
+_keyring_file = env.string("FIRMPORTAL_KEYRING_FILE", str(VAR_DIR / "keys" / "keyring.json"))
 FIRMPORTAL_KEY_PROVIDER_OPTIONS: dict[str, Any] = (
     env.json_object("FIRMPORTAL_KEY_PROVIDER_OPTIONS")
     if _key_provider_options
     else {
-        "path": env.string("FIRMPORTAL_KEYRING_FILE", str(VAR_DIR / "keys" / "keyring.json")),
-        "keystore": env.string("FIRMPORTAL_KEYSTORE_FILE", str(VAR_DIR / "keys" / "keystore.sqlite3")),
+        "path": _keyring_file,
+        # Beside the keyring unless placed elsewhere.
+        "keystore": env.string("FIRMPORTAL_KEYSTORE_FILE", str(Path(_keyring_file).parent / "keystore.sqlite3")),
     }
 )
 # How soon other processes notice a destroyed or rotated key (they re-check the keystore this often).
