@@ -281,17 +281,16 @@ def test_other_processes_reload_the_keyring_after_master_rotation(settings) -> N
 
 
 @pytest.mark.worker
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL"),
+    # On the SQLite test database, in the full suite only (after the session's live server and
+    # the other worker tests), opening this transactional test's connection fails with
+    # "disk I/O error"; not understood yet (see the branch report). CI's PostgreSQL job runs it.
+    reason="killing a worker mid-job is tested against PostgreSQL",
+)
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_leaves_a_job_that_resumes_to_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
-
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        # Run against PostgreSQL (CI's PG job). On the SQLite test database, after the session's
-        # live server and earlier transactional tests, opening the connection for this test fails
-        # with "disk I/O error" in the full suite (not alone); not yet understood, see the report.
-        pytest.skip("killing a worker mid-write is tested against PostgreSQL")
 
     from tests.workers import running_worker, stop, wait_for
 
