@@ -49,7 +49,9 @@ class _Descriptor:
         ciphertext = data.get(field.attname)
         if ciphertext is None:
             return None
-        value = field.from_bytes(_crypto().decrypt_bytes(field.aad(instance), ciphertext, where=field, row=instance))
+        value = field.from_bytes(
+            _crypto().decrypt_bytes(field.aad_for_read(instance), ciphertext, where=field, row=instance)
+        )
         data[plain_key] = value
         return value
 
@@ -111,6 +113,15 @@ class EncryptedField(models.BinaryField):
         aad: bytes = _crypto().aad_for(self.label_lower, self.attname, scope, pk)
         data[self.aad_key] = (pk, scope, aad)
         return aad
+
+    def aad_for_read(self, instance: models.Model) -> bytes:
+        """The AAD for decrypting the stored value: memoised per row id, because the stored
+        ciphertext was bound when this instance's scope was first computed (a fresh instance, as
+        loaded, always computes it). Encryption (pre_save) always recomputes the scope."""
+        memo = instance.__dict__.get(self.aad_key)
+        if memo is not None and memo[0] is instance.pk:
+            return memo[2]  # type: ignore[no-any-return]
+        return self.aad(instance)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         data = model_instance.__dict__
