@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
 class KeyScope:
     owner: str
     year: int | None = None
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # Scopes are dictionary keys on every encryption: hash once.
+        object.__setattr__(self, "_hash", hash((self.owner, self.year)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def for_client(
@@ -18,10 +27,7 @@ class KeyScope:
         """A client's data. With a fiscal year (and archive category), the records whose destruction
         must destroy just that key: one client's vouchers of FY2015 expire on another day than its
         FY2015 bank statements, so each (year, category) has a key of its own."""
-        if category is not None and (fiscal_year is None or not category.replace("_", "").replace("-", "").isalnum()):
-            raise ValueError("an archive category needs a fiscal year and a plain name")
-        owner = f"client:{client_id}" if category is None else f"client:{client_id}#{category}"
-        return cls(owner=owner, year=fiscal_year)
+        return _client_scope(client_id, fiscal_year, category)
 
     @classmethod
     def for_firm(cls, purpose: str) -> KeyScope:
@@ -32,7 +38,7 @@ class KeyScope:
 
     @property
     def label(self) -> str:
-        return f"{self.owner}/{self.year if self.year is not None else '-'}"
+        return _label(self.owner, self.year)
 
     @property
     def client_id(self) -> str | None:
@@ -43,3 +49,17 @@ class KeyScope:
     @property
     def category(self) -> str | None:
         return self.owner.split("#", 1)[1] if "#" in self.owner else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _client_scope(client_id: uuid.UUID | str, fiscal_year: int | None, category: str | None) -> KeyScope:
+    # Scopes are immutable: computing each once keeps per-field encryption cheap.
+    if category is not None and (fiscal_year is None or not category.replace("_", "").replace("-", "").isalnum()):
+        raise ValueError("an archive category needs a fiscal year and a plain name")
+    owner = f"client:{client_id}" if category is None else f"client:{client_id}#{category}"
+    return KeyScope(owner=owner, year=fiscal_year)
+
+
+@functools.lru_cache(maxsize=65536)
+def _label(owner: str, year: int | None) -> str:
+    return f"{owner}/{year if year is not None else '-'}"

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("compliance/", include("audit.urls")),
     path("compliance/", include("compliance.urls")),
+    path("keys/", include("confidentiality.keys_urls")),
 ]
