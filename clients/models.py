@@ -31,6 +31,17 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["created_at"]
+        # Client-scoped object permissions (granted per client by confidentiality.services, checked by
+        # confidentiality.access). `view_client` is Django's default "view" permission of this model.
+        permissions = [
+            ("view_books", _("View the books of this client")),
+            ("prepare_vouchers", _("Prepare vouchers for this client")),
+            ("review_vouchers", _("Review and post vouchers of this client")),
+            ("view_documents", _("View documents of this client")),
+            ("upload_documents", _("Upload documents for this client")),
+            ("manage_client", _("Manage this client's engagement")),
+            ("reveal_secret", _("Reveal secret fields of this client (with a purpose)")),
+        ]
 
     def __str__(self) -> str:
         # Never the name: str() reaches logs, admin and audit reprs.
