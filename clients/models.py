@@ -70,15 +70,16 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["created_at"]
-        # Object permissions (granted per client by assignment, checked with user.has_perm(perm, client)).
+        # Client-scoped object permissions (granted per client by confidentiality.services, checked by
+        # confidentiality.access). `view_client` is Django's default "view" permission of this model.
         permissions = [
-            ("view_books", _("See the client's books and reports")),
-            ("prepare_vouchers", _("Prepare the client's vouchers")),
-            ("review_vouchers", _("Review and post the client's vouchers")),
-            ("view_documents", _("See the client's documents")),
-            ("upload_documents", _("Upload the client's documents")),
-            ("manage_client", _("Manage the client's master data and engagement")),
-            ("reveal_secret", _("Reveal the client's secret fields with a stated purpose")),
+            ("view_books", _("View the books of this client")),
+            ("prepare_vouchers", _("Prepare vouchers for this client")),
+            ("review_vouchers", _("Review and post vouchers of this client")),
+            ("view_documents", _("View documents of this client")),
+            ("upload_documents", _("Upload documents for this client")),
+            ("manage_client", _("Manage this client's engagement")),
+            ("reveal_secret", _("Reveal secret fields of this client (with a purpose)")),
         ]
 
     def __str__(self) -> str:
