@@ -333,6 +333,43 @@ def reopen_period(period: AccountingPeriod, *, reason: str, actor: Any) -> Accou
 # --- Vouchers -------------------------------------------------------------------------------------
 
 
+def _check_one(line: LineInput, accounts: dict[str, Account]) -> tuple[_Line | None, list[tuple[str, str]]]:
+    """One line against the rules: (the line, or None) and its problems as (message, code)."""
+    problems: list[tuple[str, str]] = []
+    account = accounts.get(str(line.account_id))
+    if account is None:
+        problems.append((_("choose an account of this client (a lowest-level account)."), "account"))
+    summary = (line.summary or "").strip()
+    if not summary:
+        problems.append((_("the summary (摘要) is required."), "summary"))
+    elif len(summary) > MAX_SUMMARY:
+        problems.append((_("the summary is too long (at most %(max)d characters).") % {"max": MAX_SUMMARY}, "summary"))
+    has_debit = line.debit not in (None, "")
+    has_credit = line.credit not in (None, "")
+    if has_debit and has_credit:
+        problems.append((_("a line has either a debit or a credit amount, never both."), "both_sides"))
+        return None, problems
+    if not has_debit and not has_credit:
+        problems.append((_("enter a debit or a credit amount."), "no_amount"))
+        return None, problems
+    side = Side.DEBIT if has_debit else Side.CREDIT
+    try:
+        amount = parse_amount(line.debit if has_debit else line.credit)
+    except ValidationError as exc:
+        problems.append((" ".join(str(m) for m in exc.messages), exc.code or "amount"))
+        return None, problems
+    if problems or account is None:
+        return None, problems
+    return _Line(account=account, summary=summary, side=side, amount=amount), problems
+
+
+def check_line(client_id: uuid.UUID, line: LineInput) -> None:
+    """Raise ValidationError with the problems of one line on its own (used by the import)."""
+    _line, problems = _check_one(line, {str(a.pk): a for a in postable_accounts(client_id)})
+    if problems:
+        raise ValidationError([ValidationError(message, code=code) for message, code in problems])
+
+
 def _validate_lines(client_id: uuid.UUID, lines: Sequence[LineInput]) -> list[_Line]:
     """Every rule a voucher's lines must meet, with one message per problem (all found at once)."""
     if not lines:
@@ -343,34 +380,11 @@ def _validate_lines(client_id: uuid.UUID, lines: Sequence[LineInput]) -> list[_L
     errors: list[ValidationError] = []
     result: list[_Line] = []
     for number, line in enumerate(lines, start=1):
-
-        def problem(message: str, code: str, number: int = number) -> None:
+        checked, problems = _check_one(line, accounts)
+        for message, code in problems:
             errors.append(ValidationError(_("Line %(n)d: %(problem)s") % {"n": number, "problem": message}, code=code))
-
-        account = accounts.get(str(line.account_id))
-        if account is None:
-            problem(_("choose an account of this client (a lowest-level account)."), "account")
-        summary = (line.summary or "").strip()
-        if not summary:
-            problem(_("the summary (摘要) is required."), "summary")
-        elif len(summary) > MAX_SUMMARY:
-            problem(_("the summary is too long (at most %(max)d characters).") % {"max": MAX_SUMMARY}, "summary")
-        has_debit = line.debit not in (None, "")
-        has_credit = line.credit not in (None, "")
-        if has_debit and has_credit:
-            problem(_("a line has either a debit or a credit amount, never both."), "both_sides")
-            continue
-        if not has_debit and not has_credit:
-            problem(_("enter a debit or a credit amount."), "no_amount")
-            continue
-        side = Side.DEBIT if has_debit else Side.CREDIT
-        try:
-            amount = parse_amount(line.debit if has_debit else line.credit)
-        except ValidationError as exc:
-            problem(" ".join(str(m) for m in exc.messages), exc.code or "amount")
-            continue
-        if account is not None and summary and len(summary) <= MAX_SUMMARY:
-            result.append(_Line(account=account, summary=summary, side=side, amount=amount))
+        if checked is not None:
+            result.append(checked)
     if not errors:
         if len(result) < 2:
             errors.append(ValidationError(_("A voucher needs at least two lines."), code="empty_voucher"))
