@@ -39,7 +39,7 @@ def _amount(value: Decimal | None) -> Decimal | None:
 def trial_balance_table(report: TrialBalance, client_name: str) -> ReportTable:
     table = ReportTable(
         title=_("Trial balance"),
-        subtitle=f"{client_name} · {report.year}-{report.month_from:02d} – {report.year}-{report.month_to:02d}",
+        subtitle=f"{client_name} · {report.year}-{report.month_from:02d} ~ {report.year}-{report.month_to:02d}",
         headers=[
             _("Code"),
             _("Account"),
@@ -215,6 +215,11 @@ def to_pdf(table: ReportTable) -> bytes:
     grid.setStyle(TableStyle(style))
     # Paragraph parses markup: escape, since a client's name may hold "&" or "<".
     document.build(
-        [Paragraph(escape(table.title), title_style), Paragraph(escape(table.subtitle), sub_style), Spacer(1, 4 * mm), grid]
+        [
+            Paragraph(escape(table.title), title_style),
+            Paragraph(escape(table.subtitle), sub_style),
+            Spacer(1, 4 * mm),
+            grid,
+        ]
     )
     return buffer.getvalue()

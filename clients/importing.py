@@ -90,7 +90,7 @@ def _read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
         workbook.close()
     except ImportFailedError:
         raise
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds of error on a damaged file
+    except Exception as exc:
         raise ImportFailedError([RowError(0, _("This is not a readable .xlsx file."))]) from exc
     if not rows or tuple(_cell_text(v) for v in rows[0][1][: len(HEADERS)]) != HEADERS:
         raise ImportFailedError(
@@ -155,7 +155,9 @@ def import_vouchers(client: Client, *, data: bytes, actor: Any) -> list[Voucher]
             groups[(int(ref_text), date.year, date.month)].append((number, date, line, int(attachments_text)))
     created: list[Voucher] = []
     if not errors:
-        for (ref, _year, _month), members in sorted(groups.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])):
+        for (ref, _year, _month), members in sorted(
+            groups.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])
+        ):
             row_numbers = [m[0] for m in members]
             try:
                 created.append(

@@ -334,9 +334,7 @@ class Voucher(models.Model):
     attachments_count = models.PositiveSmallIntegerField(_("attachments"), default=0)
     kind = models.CharField(max_length=16, choices=VoucherKind.choices, default=VoucherKind.NORMAL)
     state = models.CharField(max_length=16, choices=VoucherState.choices, default=VoucherState.DRAFT)
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
-    )
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     # The debit total, kept encrypted so lists show it without decrypting every line.
     total = EncryptedDecimalField(_("total"))
     preparer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -345,7 +343,9 @@ class Voucher(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    poster = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    poster = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     posted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -443,10 +443,10 @@ class AccountBalance(models.Model):
     period = models.ForeignKey(AccountingPeriod, on_delete=models.PROTECT, related_name="balances")
     fiscal_year = models.PositiveSmallIntegerField()
     period_key = models.PositiveIntegerField()  # year * 100 + month, for ordering without a join
-    opening = EncryptedDecimalField()
-    debit = EncryptedDecimalField()
-    credit = EncryptedDecimalField()
-    closing = EncryptedDecimalField()
+    opening = EncryptedDecimalField(null=False, blank=False)
+    debit = EncryptedDecimalField(null=False, blank=False)
+    credit = EncryptedDecimalField(null=False, blank=False)
+    closing = EncryptedDecimalField(null=False, blank=False)
 
     class Meta:
         ordering = ["period_key"]

@@ -128,7 +128,7 @@ class TrialBalance:
 
 
 def trial_balance(client: Client, *, year: int, month_from: int = 1, month_to: int = 12) -> TrialBalance:
-    """科目余额表: each account's opening, movements and closing over the months, standard accounts with their sub-accounts."""
+    """科目余额表: per account, opening, movements and closing over the months, sub-accounts under their parent."""
     totals = account_totals(client, key_from=period_key(year, month_from), key_to=period_key(year, month_to))
     standard = _by_standard_code(totals)
     children: dict[str, list[AccountTotals]] = defaultdict(list)
@@ -143,9 +143,7 @@ def trial_balance(client: Client, *, year: int, month_from: int = 1, month_to: i
         if not any((item.opening, item.debit, item.credit, item.closing)) and not children.get(code):
             continue
         report.rows.append(
-            TrialBalanceRow(
-                code, item.account.display_name, 1, item.opening, item.debit, item.credit, item.closing
-            )
+            TrialBalanceRow(code, item.account.display_name, 1, item.opening, item.debit, item.credit, item.closing)
         )
         for child in sorted(children.get(code, []), key=lambda c: c.account.code):
             report.rows.append(
@@ -383,7 +381,8 @@ def _evaluate(lines: tuple[LineDef, ...], values: dict[str, Decimal], known: dic
         if line.plus or line.minus:
             out[line.number] = sum((out[n] for n in line.plus), ZERO) - sum((out[n] for n in line.minus), ZERO)
         else:
-            out[line.number] = line.sign * sum((values.get(code, ZERO) for code in line.codes), ZERO)
+            # "+ ZERO" turns a negated zero (-0.00) into 0.00.
+            out[line.number] = line.sign * sum((values.get(code, ZERO) for code in line.codes), ZERO) + ZERO
     return out
 
 
@@ -419,7 +418,9 @@ class Statement:
         )
 
 
-def _rows(lines: tuple[LineDef, ...], current: dict[int, Decimal], comparative: dict[int, Decimal]) -> list[StatementRow]:
+def _rows(
+    lines: tuple[LineDef, ...], current: dict[int, Decimal], comparative: dict[int, Decimal]
+) -> list[StatementRow]:
     return [
         StatementRow(
             line.number,

@@ -434,7 +434,8 @@ def _check_number(period: AccountingPeriod, number: int, *, exclude: uuid.UUID |
         clash = clash.exclude(pk=exclude)
     if clash.exists():
         raise ValidationError(
-            _("Voucher number 记-%(number)04d already exists in %(period)s.") % {"number": number, "period": str(period)},
+            _("Voucher number 记-%(number)04d already exists in %(period)s.")
+            % {"number": number, "period": str(period)},
             code="duplicate_number",
         )
 
@@ -644,8 +645,10 @@ def _apply_to_balances(voucher: Voucher, lines: Sequence[VoucherLine]) -> None:
         ).order_by("period_key"):
             previous[row.account_id] = row  # the latest earlier period wins; only its closing is decrypted
     for account_id, (debit, credit) in moves.items():
-        row = rows.get(account_id)
-        if row is None:
+        existing = rows.get(account_id)
+        if existing is not None:
+            row = existing
+        else:
             opening = previous[account_id].closing if account_id in previous else ZERO
             row = AccountBalance(
                 client_id=voucher.client_id,
@@ -710,7 +713,9 @@ def reverse_voucher(voucher: Voucher, *, actor: Any, date: datetime.date | None 
     """
     voucher = _locked(voucher)
     if voucher.state != VoucherState.POSTED:
-        raise ValidationError(_("Only a posted voucher is reversed; change or delete a draft instead."), code="not_posted")
+        raise ValidationError(
+            _("Only a posted voucher is reversed; change or delete a draft instead."), code="not_posted"
+        )
     if voucher.kind == VoucherKind.REVERSAL:
         raise ValidationError(_("A reversing voucher is not reversed again: enter a new voucher."), code="reversal")
     if Voucher.objects.filter(reverses=voucher).exists():

@@ -64,7 +64,9 @@ def parse_amount(value: object) -> Decimal:
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError):
-        raise ValidationError(_("“%(value)s” is not an amount."), code="amount_invalid", params={"value": value}) from None
+        raise ValidationError(
+            _("“%(value)s” is not an amount."), code="amount_invalid", params={"value": value}
+        ) from None
     if not amount.is_finite():
         raise ValidationError(_("“%(value)s” is not an amount."), code="amount_invalid", params={"value": value})
     if amount <= 0:

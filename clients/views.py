@@ -318,7 +318,7 @@ def voucher_review(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.
     )
     if isinstance(outcome, HttpResponse):
         return outcome
-    _, client, voucher = outcome
+    _result, client, voucher = outcome
     messages.success(request, _("Voucher %(label)s reviewed.") % {"label": voucher.label})
     return redirect(_next(request, reverse("clients:voucher-detail", args=[client.pk, voucher.pk])))
 
@@ -327,11 +327,15 @@ def voucher_review(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.
 @staff_required
 def voucher_post(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.UUID) -> HttpResponse:
     outcome = _voucher_action(
-        request, client_id, voucher_id, "clients.review_vouchers", lambda v: services.post_voucher(v, actor=request.user)
+        request,
+        client_id,
+        voucher_id,
+        "clients.review_vouchers",
+        lambda v: services.post_voucher(v, actor=request.user),
     )
     if isinstance(outcome, HttpResponse):
         return outcome
-    _, client, voucher = outcome
+    _result, client, voucher = outcome
     messages.success(request, _("Voucher %(label)s posted.") % {"label": voucher.label})
     return redirect(_next(request, reverse("clients:voucher-detail", args=[client.pk, voucher.pk])))
 
@@ -348,7 +352,7 @@ def voucher_return(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.
     )
     if isinstance(outcome, HttpResponse):
         return outcome
-    _, client, voucher = outcome
+    _result, client, voucher = outcome
     messages.success(request, _("Voucher %(label)s returned to draft.") % {"label": voucher.label})
     return redirect("clients:voucher-detail", client_id=client.pk, voucher_id=voucher.pk)
 
@@ -382,7 +386,7 @@ def voucher_delete(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.
     )
     if isinstance(outcome, HttpResponse):
         return outcome
-    _, client, _voucher_obj = outcome
+    _result, client, _voucher_obj = outcome
     messages.success(request, _("Draft deleted."))
     return redirect("clients:voucher-list", client_id=client.pk)
 
@@ -417,7 +421,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         access.visible_to(
             request.user,
             Voucher.objects.filter(state__in=[VoucherState.DRAFT, VoucherState.REVIEWED]).exclude(
-                state=VoucherState.DRAFT, preparer=request.user
+                state=VoucherState.DRAFT, preparer_id=request.user.pk
             ),
             perm="clients.review_vouchers",
         )
@@ -561,7 +565,7 @@ def general_ledger(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     ledger = reports.general_ledger(client, year=year, month_to=month)
     title = _("General ledger")
     if kind := _format(request):
-        table = exports.ledger_table(ledger, title, f"{client.name} · {year}-01 – {year}-{month:02d}")
+        table = exports.ledger_table(ledger, title, f"{client.name} · {year}-01 ~ {year}-{month:02d}")
         return _download(request, client, table, "general-ledger", kind)
     _record(request, "view", client, "clients.report.general_ledger", [client.pk])
     return render(
@@ -589,7 +593,7 @@ def subsidiary_ledger(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
     if account is None:
         messages.error(request, _("There is no account with code %(code)s.") % {"code": code[:20]})
     if (kind := _format(request)) and ledger:
-        table = exports.ledger_table(ledger, title, f"{client.name} · {year}-{month_from:02d} – {year}-{month_to:02d}")
+        table = exports.ledger_table(ledger, title, f"{client.name} · {year}-{month_from:02d} ~ {year}-{month_to:02d}")
         return _download(request, client, table, "subsidiary-ledger", kind)
     _record(request, "view", client, "clients.report.subsidiary_ledger", [client.pk])
     return render(
@@ -639,4 +643,3 @@ def reports_index(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _client(request, client_id)
     _record(request, "view", client, "clients.client", [client.pk])
     return render(request, "clients/reports_index.html", {"client": client, "today": timezone.localdate()})
-

@@ -127,6 +127,11 @@ class EncryptedField(models.BinaryField):
 
 
 class EncryptedTextField(EncryptedField):
+    # What django-stubs' mypy plugin takes the attribute to be (plaintext, not the column's bytes;
+    # it adds None only for fields declared with null=True explicitly).
+    _pyi_private_set_type: str | None  # type: ignore[assignment]
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> str:
         return str(value)
 
@@ -138,6 +143,9 @@ class EncryptedTextField(EncryptedField):
 
 
 class EncryptedDecimalField(EncryptedField):
+    _pyi_private_set_type: Decimal | str | None  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> Decimal:
         if isinstance(value, float):
             raise TypeError("amounts are exact: pass a Decimal or a string, never a float")
@@ -151,6 +159,9 @@ class EncryptedDecimalField(EncryptedField):
 
 
 class EncryptedJSONField(EncryptedField):
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_bytes(self, value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 

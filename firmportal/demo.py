@@ -43,4 +43,7 @@ def seed() -> list[tuple[str, str]]:
                 username=username, email=email, display_name=name, password=DEMO_PASSWORD, actor=None
             )
         listed.append((username, "client"))
+    from clients.demo import seed_books
+
+    seed_books()
     return listed

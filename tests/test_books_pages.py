@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import User
 from audit.models import AccessEvent, AuditEvent
 from clients import importing, services
 from clients.models import AccountingPeriod, BooksAction, Client, TaxpayerType, Voucher, VoucherState
@@ -108,7 +109,7 @@ def test_client_list_runs_constant_queries_at_10_and_500(world: access_cast.Worl
     assert "公司489" in http.get(url).content.decode()
 
 
-def _bulk_vouchers(client: Client, preparer: object, n: int, start: int) -> None:
+def _bulk_vouchers(client: Client, preparer: User, n: int, start: int) -> None:
     period = AccountingPeriod.objects.get_or_create(client=client, year=2025, month=3)[0]
     Voucher.objects.bulk_create(
         [
@@ -204,7 +205,10 @@ def test_closing_and_reopening_a_period(world: access_cast.World) -> None:
     response = alice.post(reverse("clients:voucher-create", args=[world.client_a.pk]), _entry(), follow=True)
     assert "已结账" in response.content.decode()
     # A bookkeeper cannot reopen; the partner (manager) can, with a reason.
-    assert alice.post(reverse("clients:period-reopen", args=[world.client_a.pk, period.pk]), {"reason": "x"}).status_code == 404
+    assert (
+        alice.post(reverse("clients:period-reopen", args=[world.client_a.pk, period.pk]), {"reason": "x"}).status_code
+        == 404
+    )
     partner = cast.signed_in(world.partner)
     partner.post(reverse("clients:period-reopen", args=[world.client_a.pk, period.pk]), {"reason": "补录"})
     assert not AccountingPeriod.objects.get(pk=period.pk).is_closed
@@ -229,7 +233,7 @@ def test_reports_render_and_download(world: access_cast.World) -> None:
         spec=lines(("1002", "投资", "5000", None), ("3001", "实收资本", None, "5000")),
     )
     http = cast.signed_in(world.reviewer_rita)
-    query = {"year": 2025, "month_from": 1, "month_to": 3, "month": 3}
+    query: dict[str, str | int] = {"year": 2025, "month_from": 1, "month_to": 3, "month": 3}
     for name in ("trial-balance", "general-ledger", "subsidiary-ledger", "balance-sheet", "income-statement"):
         url = reverse(f"clients:{name}", args=[world.client_a.pk])
         page = http.get(url, query)
@@ -247,7 +251,9 @@ def test_report_with_nonsense_parameters_still_answers(world: access_cast.World)
     http = cast.signed_in(world.reviewer_rita)
     url = reverse("clients:trial-balance", args=[world.client_a.pk])
     assert http.get(url, {"year": "abc", "month_from": "13", "format": "exe"}).status_code == 200
-    assert http.get(reverse("clients:subsidiary-ledger", args=[world.client_a.pk]), {"account": "<x>"}).status_code == 200
+    assert (
+        http.get(reverse("clients:subsidiary-ledger", args=[world.client_a.pk]), {"account": "<x>"}).status_code == 200
+    )
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:

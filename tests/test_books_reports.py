@@ -76,7 +76,9 @@ def test_trial_balance_balances_and_reads_the_right_numbers(books: Client) -> No
     assert report.total is not None and report.total.debit == Decimal("23400.00")
 
 
-def test_trial_balance_queries_do_not_grow_with_lines(books: Client, bookkeeper_alice: User, reviewer_rita: User) -> None:
+def test_trial_balance_queries_do_not_grow_with_lines(
+    books: Client, bookkeeper_alice: User, reviewer_rita: User
+) -> None:
     with CaptureQueriesContext(connection) as before:
         reports.trial_balance(books, year=2025)
     for day in range(1, 20):
@@ -146,7 +148,7 @@ def test_xlsx_export_holds_the_numbers(books: Client) -> None:
     data = exports.to_xlsx(exports.trial_balance_table(reports.trial_balance(books, year=2025), "示例公司"))
     sheet = load_workbook(io.BytesIO(data)).active
     values = [cell.value for row in sheet.iter_rows() for cell in row]
-    assert "1002" in values and 60500 in values and "示例公司 · 2025-01 – 2025-12" in values
+    assert "1002" in values and 60500 in values and "示例公司 · 2025-01 ~ 2025-12" in values
 
 
 def test_pdf_export_has_extractable_chinese_text(books: Client, tmp_path) -> None:  # type: ignore[no-untyped-def]

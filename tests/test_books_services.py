@@ -33,7 +33,12 @@ MARCH = datetime.date(2025, 3, 15)
 
 
 def _counts() -> tuple[int, int, int, int]:
-    return (Voucher.objects.count(), VoucherLine.objects.count(), AccountBalance.objects.count(), Client.objects.count())
+    return (
+        Voucher.objects.count(),
+        VoucherLine.objects.count(),
+        AccountBalance.objects.count(),
+        Client.objects.count(),
+    )
 
 
 def _balance(client: Client, code: str, year: int, month: int) -> AccountBalance:
@@ -90,9 +95,7 @@ def test_engagement_states_follow_the_allowed_path(bookkeeper_alice: User, partn
         )
 
 
-def test_voucher_goes_draft_reviewed_posted_with_people_recorded(
-    bookkeeper_alice: User, reviewer_rita: User
-) -> None:
+def test_voucher_goes_draft_reviewed_posted_with_people_recorded(bookkeeper_alice: User, reviewer_rita: User) -> None:
     client = make_client(bookkeeper_alice)
     voucher = services.create_voucher(client, date=MARCH, lines=sale("1200.50"), actor=bookkeeper_alice)
     assert (voucher.state, voucher.number, voucher.fiscal_year) == (VoucherState.DRAFT, 1, 2025)

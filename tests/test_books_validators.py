@@ -48,7 +48,12 @@ def test_swapped_digits_are_caught() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12.5", Decimal("12.50")), ("1,234.56", Decimal("1234.56")), ("0.01", Decimal("0.01")), ("3.10", Decimal("3.10"))],
+    [
+        ("12.5", Decimal("12.50")),
+        ("1,234.56", Decimal("1234.56")),
+        ("0.01", Decimal("0.01")),
+        ("3.10", Decimal("3.10")),
+    ],
 )
 def test_amounts_parse_exactly(text: str, expected: Decimal) -> None:
     assert parse_amount(text) == expected
