@@ -14,12 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import capability_required, staff_required
 from audit import services as audit
 from clients import exports, importing, reports, services
-from clients.forms import ClientForm, ImportForm, MonthForm, PeriodRangeForm, ReopenForm, VoucherEntry
+from clients.forms import MAX_IMPORT_BYTES, ClientForm, ImportForm, MonthForm, PeriodRangeForm, ReopenForm, VoucherEntry
 from clients.keycache import preload_for
 from clients.models import (
     Account,
@@ -29,6 +30,7 @@ from clients.models import (
     Voucher,
     VoucherState,
 )
+from clients.uploads import InMemoryOnlyUploadHandler
 from confidentiality import access
 
 VOUCHER_LIST_LIMIT = 1000
@@ -489,9 +491,16 @@ def import_template(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # checked below, after the upload handlers are set (Django reads the body for the CSRF check)
 @require_http_methods(["GET", "POST"])
 @staff_required
 def voucher_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    # The spreadsheet holds client data in plaintext: keep it in memory, never in a temporary file.
+    request.upload_handlers = [InMemoryOnlyUploadHandler(request, limit=MAX_IMPORT_BYTES)]
+    return csrf_protect(_voucher_import)(request, client_id)
+
+
+def _voucher_import(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _client(request, client_id, perm="clients.prepare_vouchers")
     form = ImportForm(request.POST or None, request.FILES or None)
     row_errors: list[importing.RowError] = []

@@ -18,7 +18,7 @@ from clients.models import AccountingPeriod, BooksAction, Client, TaxpayerType, 
 from confidentiality import crypto
 from confidentiality.models import AssignmentRole
 from tests import access_cast, cast
-from tests.books import account, lines, posted_voucher, sale
+from tests.books import account, ensure_chart, lines, posted_voucher, sale
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ MARCH = datetime.date(2025, 3, 15)
 
 @pytest.fixture
 def world() -> access_cast.World:
+    ensure_chart()
     return access_cast.build_world()
 
 
@@ -327,3 +328,29 @@ def test_import_duplicate_number_and_corrupt_files_are_refused(world: access_cas
     assert "不是可读取的" in _upload(http, world.client_a, b"PK\x03\x04garbage").content.decode()
     assert ".xlsx" in _upload(http, world.client_a, b"a,b", name="v.csv").content.decode()
     assert Voucher.objects.count() == 1
+
+
+def test_import_upload_never_touches_disk_and_oversize_is_refused(world: access_cast.World, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # Django's default handler would spill this upload to disk
+    http = cast.signed_in(world.bookkeeper_alice)
+    data = _xlsx([[1, "2025-01-05", "1002", "收款", "100", None, 0], [1, "2025-01-05", "5001", "收入", None, "100", 0]])
+    _upload(http, world.client_a, data)
+    assert Voucher.objects.count() == 1
+    assert list(tmp_path.iterdir()) == []
+    big = _upload(http, world.client_a, b"x" * (2 * 1024 * 1024 + 10))
+    assert "文件太大" in big.content.decode()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_import_without_csrf_token_is_refused(world: access_cast.World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client as HttpClient
+
+    http = cast.signed_in(world.bookkeeper_alice)
+    strict = HttpClient(enforce_csrf_checks=True)
+    strict.cookies = http.cookies
+    response = strict.post(
+        reverse("clients:voucher-import", args=[world.client_a.pk]), {"file": SimpleUploadedFile("v.xlsx", b"x")}
+    )
+    assert response.status_code == 403
