@@ -12,9 +12,16 @@ class KeyScope:
     year: int | None = None
 
     @classmethod
-    def for_client(cls, client_id: uuid.UUID | str, fiscal_year: int | None = None) -> KeyScope:
-        """A client's data; with a fiscal year, records whose destruction must destroy just that year."""
-        return cls(owner=f"client:{client_id}", year=fiscal_year)
+    def for_client(
+        cls, client_id: uuid.UUID | str, fiscal_year: int | None = None, *, category: str | None = None
+    ) -> KeyScope:
+        """A client's data. With a fiscal year (and archive category), the records whose destruction
+        must destroy just that key: one client's vouchers of FY2015 expire on another day than its
+        FY2015 bank statements, so each (year, category) has a key of its own."""
+        if category is not None and (fiscal_year is None or not category.replace("_", "").replace("-", "").isalnum()):
+            raise ValueError("an archive category needs a fiscal year and a plain name")
+        owner = f"client:{client_id}" if category is None else f"client:{client_id}#{category}"
+        return cls(owner=owner, year=fiscal_year)
 
     @classmethod
     def for_firm(cls, purpose: str) -> KeyScope:
@@ -29,4 +36,10 @@ class KeyScope:
 
     @property
     def client_id(self) -> str | None:
-        return self.owner.split(":", 1)[1] if self.owner.startswith("client:") else None
+        if not self.owner.startswith("client:"):
+            return None
+        return self.owner.split(":", 1)[1].split("#", 1)[0]
+
+    @property
+    def category(self) -> str | None:
+        return self.owner.split("#", 1)[1] if "#" in self.owner else None

@@ -101,3 +101,15 @@ def test_floats_are_refused_for_amounts() -> None:
 
     with pytest.raises(TypeError):
         EncryptedDecimalField().normalise(0.1)
+
+
+def test_scopes_of_one_client_year_differ_by_archive_category() -> None:
+    from confidentiality.keyscope import KeyScope
+
+    vouchers = KeyScope.for_client("c1", 2015, category="voucher")
+    statements = KeyScope.for_client("c1", 2015, category="bank_statement")
+    assert vouchers != statements
+    assert vouchers.client_id == statements.client_id == "c1"
+    assert vouchers.category == "voucher" and KeyScope.for_client("c1").category is None
+    with pytest.raises(ValueError):
+        KeyScope.for_client("c1", None, category="voucher")
