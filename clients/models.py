@@ -493,4 +493,5 @@ class Document(models.Model):
         return f"document {self.pk}"
 
     def encryption_scope(self) -> KeyScope:
-        return KeyScope.for_client(self.client_id, self.fiscal_year)
+        # Per category too: a bank statement (10 years) expires long before a source document (30).
+        return KeyScope.for_client(self.client_id, self.fiscal_year, category=self.archive_category)

@@ -354,3 +354,16 @@ def test_import_without_csrf_token_is_refused(world: access_cast.World) -> None:
         reverse("clients:voucher-import", args=[world.client_a.pk]), {"file": SimpleUploadedFile("v.xlsx", b"x")}
     )
     assert response.status_code == 403
+
+
+def test_client_create_refuses_an_invalid_credit_code_in_chinese(world: access_cast.World) -> None:
+    http = cast.signed_in(world.partner)
+    before = Client.objects.count()
+    form = {"name": "上海新客户有限公司", "credit_code": "91350100M000100Y44", "taxpayer_type": "general"}
+    response = http.post(reverse("clients:create"), form)
+    assert response.status_code == 200 and "校验码不正确" in response.content.decode()
+    assert Client.objects.count() == before
+    response = http.post(reverse("clients:create"), {**form, "credit_code": "91350100M000100Y43"})
+    assert response.status_code == 302 and Client.objects.count() == before + 1
+    # A bookkeeper has no capability to create clients.
+    assert cast.signed_in(world.bookkeeper_alice).get(reverse("clients:create")).status_code == 404

@@ -382,3 +382,23 @@ def test_returned_voucher_goes_back_to_draft(bookkeeper_alice: User, reviewer_ri
     services.return_voucher(voucher, actor=reviewer_rita)
     voucher.refresh_from_db()
     assert voucher.state == VoucherState.DRAFT and voucher.reviewer is None
+
+
+def test_documents_of_one_year_get_a_key_per_archive_category(bookkeeper_alice: User) -> None:
+    from clients.models import ArchiveCategory, Document
+    from confidentiality import crypto
+
+    client = make_client(bookkeeper_alice)
+    kept_30 = services.record_document(
+        client, title="发票", fiscal_year=2025, archive_category=ArchiveCategory.SOURCE_VOUCHER, actor=bookkeeper_alice
+    )
+    kept_10 = services.record_document(
+        client,
+        title="对账单",
+        fiscal_year=2025,
+        archive_category=ArchiveCategory.BANK_STATEMENT,
+        actor=bookkeeper_alice,
+    )
+    raw = {d.pk: bytes(d.__dict__["title"]) for d in Document.objects.all()}
+    assert crypto.key_id_of(raw[kept_30.pk]) != crypto.key_id_of(raw[kept_10.pk])
+    assert Document.objects.get(pk=kept_10.pk).title == "对账单"
