@@ -57,13 +57,15 @@ class _Descriptor:
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         data = instance.__dict__
-        if type(value) is bytes or isinstance(value, memoryview):
+        if value is None or type(value) is bytes or isinstance(value, memoryview):
             # Loaded from the database (or copied as ciphertext): keep it, forget any plaintext.
-            data[self.field.attname] = bytes(value)
+            # None too: a NULL loaded from the database must count as loaded, or Django takes the
+            # field for deferred and a later save() silently skips it.
+            data[self.field.attname] = None if value is None else bytes(value)
             data.pop(self.field.plain_key, None)
             data.pop(self.field.dirty_key, None)
         else:
-            data[self.field.plain_key] = None if value is None else self.field.normalise(value)
+            data[self.field.plain_key] = self.field.normalise(value)
             data[self.field.dirty_key] = True
 
 
@@ -153,7 +155,9 @@ class EncryptedField(models.BinaryField):
 
 
 class EncryptedTextField(EncryptedField):
-    _pyi_private_set_type: str | None
+    # What django-stubs' mypy plugin takes the attribute to be (plaintext, not the column's bytes;
+    # it adds None only for fields declared with null=True explicitly).
+    _pyi_private_set_type: str | None  # type: ignore[assignment]
     _pyi_private_get_type: str  # type: ignore[assignment]
 
     def normalise(self, value: Any) -> str:
@@ -167,7 +171,7 @@ class EncryptedTextField(EncryptedField):
 
 
 class EncryptedDecimalField(EncryptedField):
-    _pyi_private_set_type: Decimal | str | None
+    _pyi_private_set_type: Decimal | str | None  # type: ignore[assignment]
     _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def normalise(self, value: Any) -> Decimal:

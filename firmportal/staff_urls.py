@@ -11,4 +11,5 @@ urlpatterns = [
     path("compliance/", include("audit.urls")),
     path("compliance/", include("compliance.urls")),
     path("keys/", include("confidentiality.keys_urls")),
+    path("access/", include("confidentiality.access_urls")),
 ]
