@@ -42,6 +42,18 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # The worker's pulse: /healthz reports degraded when it stops.
     "heartbeat": {"task": "firmportal.tasks.heartbeat", "schedule": 60.0},
+    # Compliance: training expiry reminders, every morning.
+    "compliance-training-reminders": {
+        "task": "compliance.tasks.send_training_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "compliance-third-party-review-reminders": {
+        "task": "compliance.tasks.send_third_party_review_reminders",
+        "schedule": crontab(hour=7, minute=5),
+    },
+    # Access: clean up assignments, temporary grants and delegations past their end date (access
+    # itself already stopped at the end date: the access layer checks it on every request).
+    "access-expire": {"task": "confidentiality.tasks.expire_access", "schedule": 300.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).
 _ = crontab

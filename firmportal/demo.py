@@ -43,4 +43,8 @@ def seed() -> list[tuple[str, str]]:
                 username=username, email=email, display_name=name, password=DEMO_PASSWORD, actor=None
             )
         listed.append((username, "client"))
+    from compliance.demo import seed_compliance
+
+    # Demo staff have accepted the NDA and passed confidentiality training, so the access gate is open.
+    seed_compliance(officer=User.objects.get(username="compliance_zhou"))
     return listed

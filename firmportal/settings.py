@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "confidentiality",
     "clients",
     "retention",
+    "compliance",
 ]
 
 MIDDLEWARE = [

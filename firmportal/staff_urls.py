@@ -9,4 +9,5 @@ app_name = "staff"
 urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("access/", include("confidentiality.access_urls")),
+    path("compliance/", include("compliance.urls")),
 ]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from confidentiality.access_views import accept_invitation
 from firmportal import views
 
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("staff/", include("firmportal.staff_urls")),
     path("portal/", include("firmportal.portal_urls")),
+    # A delegate's invitation link: outside /portal/, the invited person has no account yet.
+    path("delegate/accept/<str:token>/", accept_invitation, name="delegate-accept"),
     path("console/", admin.site.urls),
 ]
 

@@ -26,7 +26,39 @@ def ensure_roles() -> None:
         sync_roles(Group, Permission, ContentType)
 
 
-def make_staff(username: str, *roles: str, with_device: bool = True) -> User:
+def make_compliant(user: User) -> None:
+    """Give a staff member an accepted NDA and a passed confidentiality course (the access gate opens)."""
+    from datetime import timedelta
+
+    from compliance.models import AcceptanceKind, Course, NdaAcceptance, NdaVersion, TrainingCompletion
+
+    now = timezone.now()
+    nda = NdaVersion.objects.filter(published_at__isnull=False).order_by("-version").first()
+    if nda is None:
+        nda = NdaVersion.objects.create(
+            version=1, title="NDA", text_zh="保密协议", text_en="NDA", published_at=now, acceptance_deadline=now
+        )
+    course, _ = Course.objects.get_or_create(
+        code="confidentiality", defaults={"title": "Confidentiality", "counts_for_gate": True}
+    )
+    NdaAcceptance.objects.get_or_create(
+        user=user,
+        nda_version=nda,
+        kind=AcceptanceKind.ONBOARDING,
+        defaults={"version_number": nda.version, "accepted_at": now},
+    )
+    TrainingCompletion.objects.create(
+        user=user,
+        course=course,
+        completed_at=now,
+        score=100,
+        passed=True,
+        counts_for_gate=True,
+        expires_at=now + timedelta(days=365),
+    )
+
+
+def make_staff(username: str, *roles: str, with_device: bool = True, compliant: bool = True) -> User:
     ensure_roles()
     user = User.objects.create_user(
         username=username, password=PASSWORD, kind=UserKind.STAFF, email=f"{username}@firm.test"
@@ -36,6 +68,8 @@ def make_staff(username: str, *roles: str, with_device: bool = True) -> User:
     user.groups.set(Group.objects.filter(name__in=roles))
     if with_device:
         TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    if compliant:
+        make_compliant(user)
     return user
 
 

@@ -1,0 +1,132 @@
+"""PDFs of the compliance program, drawn with reportlab in memory (never a temp file).
+
+CJK text: Debian's Noto CJK fonts are OpenType collections with PostScript (CFF) outlines, which
+reportlab's TTFont cannot embed ("postscript outlines are not supported"). We therefore use
+reportlab's built-in CID font STSong-Light (Adobe-GB1): the PDF carries the text as Unicode-mapped
+CIDs, `pdftotext` extracts it, and every PDF reader ships a substitute for it. If a TrueType CJK
+font is configured (FIRMPORTAL_PDF_CJK_TTF, e.g. a .ttf with glyf outlines), it is embedded instead.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+
+@cache
+def cjk_font() -> str:
+    """Register and name the font used for all text (CJK and Latin)."""
+    path = os.environ.get("FIRMPORTAL_PDF_CJK_TTF", "")
+    if path:
+        try:
+            pdfmetrics.registerFont(TTFont("FirmCJK", path))
+            return "FirmCJK"
+        except Exception:  # noqa: BLE001 - fall back to the built-in CID font below
+            logging.getLogger("firmportal.compliance").warning("PDF font %s unusable; using STSong-Light", path)
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+@cache
+def styles() -> dict[str, ParagraphStyle]:
+    font = cjk_font()
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("fp-body", parent=base["BodyText"], fontName=font, fontSize=10, leading=15, wordWrap="CJK")
+    return {
+        "title": ParagraphStyle("fp-title", parent=body, fontSize=16, leading=22, spaceAfter=8),
+        "h2": ParagraphStyle("fp-h2", parent=body, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4),
+        "body": body,
+        "small": ParagraphStyle("fp-small", parent=body, fontSize=8.5, leading=12, textColor=colors.grey),
+    }
+
+
+def para(text: str, style: str = "body") -> Paragraph:
+    """A paragraph of plain text (escaped; newlines kept)."""
+    return Paragraph(escape(str(text)).replace("\n", "<br/>"), styles()[style])
+
+
+def table(rows: Sequence[Sequence[object]], *, col_widths: Sequence[float] | None = None) -> Table:
+    """A simple grid; the first row is the header."""
+    cells = [[para(str(c)) for c in row] for row in rows]
+    result = Table(cells, colWidths=col_widths, repeatRows=1)
+    result.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return result
+
+
+def render(flowables: list[Flowable], *, title: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+    )
+    doc.build(flowables)
+    return buffer.getvalue()
+
+
+def local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "-"
+
+
+def nda_acceptance_pdf(acceptance: object) -> bytes:
+    """The signed agreement: the version's full text in both languages and the signature record."""
+    from compliance.models import NdaAcceptance
+
+    assert isinstance(acceptance, NdaAcceptance)
+    nda = acceptance.nda_version
+    user = acceptance.user
+    story: list[Flowable] = [
+        para(f"保密协议 Confidentiality Agreement — v{nda.version}", "title"),
+        para(nda.title, "h2"),
+        table(
+            [
+                ["项目 Item", "内容 Value"],
+                ["签署人 Signed by", f"{user.display_name or user.username} ({user.username})"],
+                ["版本 Version", str(nda.version)],
+                ["签署类型 Kind", f"{acceptance.get_kind_display()} ({acceptance.kind})"],
+                ["签署时间 Accepted at", local(acceptance.accepted_at)],
+                ["IP 地址 Address", acceptance.ip_address or "-"],
+                ["发布时间 Published at", local(nda.published_at)],
+            ],
+            col_widths=[50 * mm, 120 * mm],
+        ),
+        Spacer(1, 6 * mm),
+        para("中文文本", "h2"),
+        para(nda.text_zh),
+        para("English text", "h2"),
+        para(nda.text_en),
+        Spacer(1, 6 * mm),
+        para(
+            f"本文件由 FirmPortal 生成于 {local(timezone.now())}。Generated by FirmPortal from the acceptance record "
+            f"#{acceptance.pk}.",
+            "small",
+        ),
+    ]
+    return render(story, title=f"NDA v{nda.version} {user.username}")
