@@ -43,13 +43,15 @@ class _Descriptor:
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         data = instance.__dict__
-        if isinstance(value, bytes | memoryview):
+        if value is None or isinstance(value, bytes | memoryview):
             # Loaded from the database (or copied as ciphertext): keep it, forget any plaintext.
-            data[self.field.attname] = bytes(value)
+            # None too: a NULL loaded from the database must count as loaded, or Django takes the
+            # field for deferred and a later save() silently skips it.
+            data[self.field.attname] = None if value is None else bytes(value)
             data.pop(self.field.plain_key, None)
             data.pop(self.field.dirty_key, None)
         else:
-            data[self.field.plain_key] = None if value is None else self.field.normalise(value)
+            data[self.field.plain_key] = self.field.normalise(value)
             data[self.field.dirty_key] = True
 
 
