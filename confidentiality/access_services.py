@@ -554,7 +554,7 @@ def invite_delegate(
 
     `accept_url(token) -> str` builds the absolute link (the view knows the host).
     """
-    import secrets as pysecrets
+    import secrets as pysecrets  # the standard library
 
     from django.core.validators import validate_email
 

@@ -20,7 +20,7 @@ from accounts.models import User, UserKind
 from accounts.services import request_user
 from audit.models import AccessEvent
 from clients.models import Client, ClientMembership, ClientRole
-from confidentiality import access, access_services, secrets
+from confidentiality import access, access_services, secret_fields
 from confidentiality.access_forms import (
     AcceptInvitationForm,
     AccessRequestForm,
@@ -262,8 +262,8 @@ def review_emergency(request: HttpRequest, grant_id: int) -> HttpResponse:
 
 
 def _secret_object(request: HttpRequest, model: str, pk: str, field: str) -> Any:
-    model_class = secrets.secret_model(model)
-    if model_class is None or field not in secrets.secret_fields(model_class):
+    model_class = secret_fields.secret_model(model)
+    if model_class is None or field not in secret_fields.secret_fields(model_class):
         raise Http404
     return access.get_object_for_user(request, model_class, pk, perm="clients.reveal_secret")
 
@@ -274,10 +274,10 @@ def reveal(request: HttpRequest, model: str, pk: str, field: str) -> HttpRespons
     """GET: the purpose form (an htmx fragment). POST with a purpose: the value, logged with that purpose."""
     obj = _secret_object(request, model, pk, field)
     form = PurposeForm(request.POST or None)
-    context = {"obj": obj, "model": model, "field": field, "form": form, "mask": secrets.MASK}
+    context = {"obj": obj, "model": model, "field": field, "form": form, "mask": secret_fields.MASK}
     if request.method == "POST" and form.is_valid():
         try:
-            value = secrets.reveal_secret(
+            value = secret_fields.reveal_secret(
                 request,
                 obj,
                 field,
@@ -452,5 +452,5 @@ def reveals_for_client(request: HttpRequest) -> HttpResponse:
     """The client sees every reveal of a secret field of their company: who, when, which field, why."""
     user = request_user(request)
     own = [str(pk) for pk in ClientMembership.objects.filter(user=user).values_list("client_id", flat=True)]
-    events = AccessEvent.objects.filter(Q(action=secrets.REVEAL) & Q(client_ref__in=own)).order_by("-occurred_at")
+    events = AccessEvent.objects.filter(Q(action=secret_fields.REVEAL) & Q(client_ref__in=own)).order_by("-occurred_at")
     return render(request, "confidentiality/access/client_reveals.html", {"events": events[:200]})

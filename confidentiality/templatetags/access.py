@@ -38,7 +38,7 @@ def secret_field(context: Any, obj: Any, field: str) -> dict[str, Any]:
 
     `{% secret_field employee "id_number" %}` on any client-scoped model declaring SECRET_FIELDS.
     """
-    from confidentiality import secrets
+    from confidentiality import secret_fields as secrets
 
     if field not in secrets.secret_fields(obj):
         raise template.TemplateSyntaxError(f"{obj._meta.label} does not declare {field!r} secret")
