@@ -153,8 +153,11 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def withdraw_request(request: HttpRequest, grant_id: int) -> HttpResponse:
-    grant = AccessGrant.objects.filter(pk=grant_id, user=request_user(request)).first()
+    grant = AccessGrant.objects.filter(pk=grant_id).first()
     if grant is None:
+        raise Http404
+    if grant.user_id != request_user(request).pk:
+        access.record_denied(request, client_id=grant.client_id, object_type="confidentiality.accessgrant")
         raise Http404
     try:
         access_services.withdraw_access_request(grant, actor=request_user(request))
@@ -355,6 +358,8 @@ def leaver_report(request: HttpRequest, report_id: int) -> HttpResponse:
     user = request_user(request)
     report = _reports_for(user).filter(pk=report_id).select_related("leaver").first()
     if report is None:
+        if LeaverReport.objects.filter(pk=report_id).exists():
+            access.record_denied(request, object_type="confidentiality.leaverreport", object_ids=[str(report_id)])
         raise Http404
     ids = [entry["client_id"] for entry in report.entries]
     visible = {str(c.pk): c for c in access.visible_clients(user).filter(pk__in=ids)}
@@ -377,6 +382,7 @@ def delegates(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     owned = _owned_clients(user)
     if not owned:
+        access.record_denied(request, object_type="delegates")
         raise Http404
     client = owned[0]
     form = InviteDelegateForm(request.POST or None)
@@ -408,8 +414,11 @@ def delegates(request: HttpRequest) -> HttpResponse:
 @client_required
 def revoke_delegate(request: HttpRequest, delegation_id: Any) -> HttpResponse:
     user = request_user(request)
-    delegation = Delegation.objects.filter(pk=delegation_id, client__in=_owned_clients(user)).first()
+    delegation = Delegation.objects.filter(pk=delegation_id).first()
     if delegation is None:
+        raise Http404
+    if delegation.client_id not in {c.pk for c in _owned_clients(user)}:
+        access.record_denied(request, client_id=delegation.client_id, object_type="confidentiality.delegation")
         raise Http404
     try:
         access_services.revoke_delegation(delegation, actor=user)

@@ -47,7 +47,7 @@ def test_invitation_acceptance_scope_logging_and_revocation(
     delegation = Delegation.objects.get()
     assert delegation.state == DelegationState.INVITED and delegation.email == "lawyer@law.test"
     assert [m.to for m in mail.outbox] == [["lawyer@law.test"]]
-    link = re.search(r"http://testserver(/delegate/accept/[^\s]+/)", mail.outbox[0].body)
+    link = re.search(r"http://testserver(/delegate/accept/[^\s]+/)", str(mail.outbox[0].body))
     assert link is not None and "上海" not in mail.outbox[0].body
 
     anonymous = HttpClient()
