@@ -16,8 +16,9 @@ PASSWORD = "Correct-Horse-Battery-9"
 
 
 def ensure_roles() -> None:
-    """Role groups come from a data migration; a transactional test's flush empties them, so restore."""
-    if Group.objects.filter(name__in=StaffRole.values).count() < len(StaffRole.values):
+    """The role groups come from a data migration; a transactional test (browser, worker, bench)
+    flushes them, and a later run with --reuse-db would then start without them."""
+    if Group.objects.filter(name__in=StaffRole.values).count() != len(StaffRole.values):
         from django.contrib.auth.models import Permission
         from django.contrib.contenttypes.models import ContentType
 
