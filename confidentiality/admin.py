@@ -99,7 +99,6 @@ class SafeModelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-
     def __init__(self, model: type[models.Model], admin_site: admin.AdminSite) -> None:
         self.list_display = safe_columns(model)
         self.list_display_links = ("pk",)
-        self.search_fields = ()
         super().__init__(model, admin_site)
 
 
