@@ -202,3 +202,15 @@ def test_secret_field_tag_masks_and_offers_reveal(world: World, secret_credit_co
         Context({"client": world.client_a, "request": request})
     )
     assert "hx-get" not in html
+
+
+def test_client_bank_accounts_are_a_secret_field(world: World) -> None:
+    client = world.client_a
+    client.bank_accounts = [{"bank": "招商银行", "account_number": "6225880212345678"}]
+    client.save()
+    url = f"/staff/access/reveal/clients.client/{client.pk}/bank_accounts/"
+    http = cast.signed_in(world.bookkeeper_alice)
+    shown = http.post(url, {"purpose": AccessPurpose.PAYROLL, "purpose_detail": "发放工资"})
+    body = shown.content.decode()
+    assert shown.status_code == 200 and "6225880212345678" in body and "招商银行" in body
+    assert AccessEvent.objects.filter(action="reveal", object_type="clients.client.bank_accounts").count() == 1
