@@ -166,6 +166,8 @@ class StoredFile(models.Model):
     def relative_path(self) -> str:
         hexid = self.id.hex
         return f"encrypted/{hexid[:2]}/{hexid[2:4]}/{hexid}.fpf"
+
+
 # --- Access control: assignments, object permissions, temporary grants, delegates, leavers ------------
 # (The access slice's models; keys above belong to the encryption slice.)
 

@@ -22,3 +22,11 @@ def run_key_rotation(job_id: str) -> None:
 def shred_pending_keys() -> None:
     """Delete keystore material of keys marked destroyed whose deletion did not run (crash after commit)."""
     crypto.shred_pending()
+
+
+from confidentiality import access_services  # noqa: E402 - the access slice's jobs follow
+
+
+@shared_task(name="confidentiality.tasks.expire_access")
+def expire_access() -> None:
+    access_services.expire_access()

@@ -71,5 +71,8 @@ app.conf.beat_schedule = {
     },
     # Crypto-shredding that a crash interrupted after commit is finished within the hour.
     "shred-pending-keys": {"task": "confidentiality.tasks.shred_pending_keys", "schedule": 3600.0},
+    # Access: clean up assignments, temporary grants and delegations past their end date (access
+    # itself already stopped at the end date: the access layer checks it on every request).
+    "access-expire": {"task": "confidentiality.tasks.expire_access", "schedule": 300.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention).
