@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock 2>/dev/null | cut -c1-12)
 
-.PHONY: run test lint typecheck check ci-checks clean install messages
+.PHONY: run test lint typecheck check ci-checks clean install messages bench security load chaos
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ check: install
 		$(PY) manage.py makemigrations --check --dry-run
 	FIRMPORTAL_VAR_DIR=var/ci DJANGO_SECRET_KEY=ci-only-a-long-random-production-like-secret-0123456789abcdefghijklmnop \
 		DJANGO_ALLOWED_HOSTS=portal.firm.example $(PY) manage.py check --deploy --fail-level WARNING
+
+## Benchmarks as ratios -> docs/benchmarks.md (PostgreSQL when DATABASE_URL is set). BENCH_ARGS=--quick for a smoke run.
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
 
 messages: install
 	for app in . accounts audit clients confidentiality retention; do \
