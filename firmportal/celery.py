@@ -42,6 +42,9 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # The worker's pulse: /healthz reports degraded when it stops.
     "heartbeat": {"task": "firmportal.tasks.heartbeat", "schedule": 60.0},
+    # Retention: appraise what expired, and requeue destruction runs whose worker died.
+    "retention-daily": {"task": "retention.run_daily", "schedule": crontab(hour=2, minute=30)},
+    "retention-resume": {"task": "retention.resume_destruction_runs", "schedule": 600.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).
 _ = crontab

@@ -342,13 +342,22 @@ class RegisterKind(models.TextChoices):
     APPRAISAL_OPINION = "appraisal_opinion", _("会计档案鉴定意见书")
     DESTRUCTION_LIST = "destruction_register", _("会计档案销毁清册")
     DESTRUCTION_CERTIFICATE = "destruction_certificate", _("销毁证明")
-    HANDOVER_LIST = "handover_register", _("会计档案移交清册")
+    HANDOVER_LIST = "handover_list", _("会计档案移交清册")
+
+
+class PermanentQuerySet(models.QuerySet["Register"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("archive registers are permanent")
+
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("archive registers are permanent")
 
 
 class Register(models.Model):
     """A permanent register document (PDF or xlsx), encrypted with the firm's register key.
 
-    Never deletable (database triggers refuse DELETE and any UPDATE of the content).
+    Never deletable: the model and its queryset refuse, and on PostgreSQL a trigger refuses any
+    UPDATE or DELETE of the rows.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -371,8 +380,13 @@ class Register(models.Model):
             models.UniqueConstraint(fields=["kind", "fmt", "subject_id"], name="one_register_per_subject"),
         ]
 
+    objects = PermanentQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.title
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("archive registers are permanent")
 
 
 class HandoverState(models.TextChoices):

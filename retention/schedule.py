@@ -15,24 +15,25 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.TextChoices):
-    """Archive categories. Each record of the books carries one of these and its fiscal year."""
+    """Archive categories (the same codes as `clients.models.ArchiveCategory`), plus the registers."""
 
-    SOURCE_DOCUMENT = "source_document", _("原始凭证")
-    VOUCHER = "voucher", _("记账凭证")
+    SOURCE_VOUCHER = "source_voucher", _("原始凭证")
+    JOURNAL_VOUCHER = "journal_voucher", _("记账凭证")
     GENERAL_LEDGER = "general_ledger", _("总账")
     SUBSIDIARY_LEDGER = "subsidiary_ledger", _("明细账")
     JOURNAL = "journal", _("日记账")
-    AUXILIARY_LEDGER = "auxiliary_ledger", _("其他辅助性账簿")
+    OTHER_BOOKS = "other_books", _("其他辅助性账簿")
     FIXED_ASSET_CARD = "fixed_asset_card", _("固定资产卡片")
-    INTERIM_REPORT = "interim_report", _("月度、季度、半年度财务会计报告")
+    PERIODIC_REPORT = "periodic_report", _("月度、季度、半年度财务会计报告")
     ANNUAL_REPORT = "annual_report", _("年度财务会计报告")
     BANK_RECONCILIATION = "bank_reconciliation", _("银行存款余额调节表")
     BANK_STATEMENT = "bank_statement", _("银行对账单")
     TAX_RETURN = "tax_return", _("纳税申报表")
-    HANDOVER_REGISTER = "handover_register", _("会计档案移交清册")
+    HANDOVER_LIST = "handover_list", _("会计档案移交清册")
     CUSTODY_REGISTER = "custody_register", _("会计档案保管清册")
     DESTRUCTION_REGISTER = "destruction_register", _("会计档案销毁清册")
     APPRAISAL_OPINION = "appraisal_opinion", _("会计档案鉴定意见书")
+    OTHER = "other", _("其他会计资料")
 
 
 PERMANENT = None
@@ -46,22 +47,25 @@ class LegalPeriod:
 
 # 附表一 (企业和其他组织会计档案保管期限表), 2015. Minimums: the firm may keep longer, never shorter.
 LEGAL_MINIMUM: dict[str, LegalPeriod] = {
-    Category.SOURCE_DOCUMENT: LegalPeriod(30),
-    Category.VOUCHER: LegalPeriod(30),
+    Category.SOURCE_VOUCHER: LegalPeriod(30),
+    Category.JOURNAL_VOUCHER: LegalPeriod(30),
     Category.GENERAL_LEDGER: LegalPeriod(30),
     Category.SUBSIDIARY_LEDGER: LegalPeriod(30),
     Category.JOURNAL: LegalPeriod(30),
-    Category.AUXILIARY_LEDGER: LegalPeriod(30),
+    Category.OTHER_BOOKS: LegalPeriod(30),
     Category.FIXED_ASSET_CARD: LegalPeriod(5, after_event=True),
-    Category.INTERIM_REPORT: LegalPeriod(10),
+    Category.PERIODIC_REPORT: LegalPeriod(10),
     Category.ANNUAL_REPORT: LegalPeriod(PERMANENT),
     Category.BANK_RECONCILIATION: LegalPeriod(10),
     Category.BANK_STATEMENT: LegalPeriod(10),
     Category.TAX_RETURN: LegalPeriod(10),
-    Category.HANDOVER_REGISTER: LegalPeriod(30),
+    Category.HANDOVER_LIST: LegalPeriod(30),
     Category.CUSTODY_REGISTER: LegalPeriod(PERMANENT),
     Category.DESTRUCTION_REGISTER: LegalPeriod(PERMANENT),
     Category.APPRAISAL_OPINION: LegalPeriod(PERMANENT),
+    # Not in 附表一: material the books file as "other". The firm's default is the books' 30 years;
+    # the archivist may set another period for it (never below this default without a change here).
+    Category.OTHER: LegalPeriod(30),
 }
 
 

@@ -564,6 +564,8 @@ def _delete_rows(
             pks = [row.pk for row in rows]
             for name in source.files(rows):
                 default_storage.delete(name)
+            for label, fk in source.unlink():
+                apps.get_model(label)._default_manager.filter(**{f"{fk}__in": pks}).update(**{fk: None})
             for label, fk in source.related():
                 _delete_in_chunks(apps.get_model(label)._default_manager.filter(**{f"{fk}__in": pks}), batch_size)
             _delete_object_permissions(content_type, pks)
@@ -640,6 +642,11 @@ def resume_destruction_runs() -> list[str]:
     for list_id in queued:
         transaction.on_commit(lambda list_id=list_id: _enqueue_execution(list_id))  # type: ignore[misc]
     return queued
+
+
+@transaction.atomic
+def resume_runs() -> list[str]:
+    return resume_destruction_runs()
 
 
 def run_daily(*, today: dt.date | None = None) -> AppraisalBatch | None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Count, Max
+from django.db.models import Count
 
 from confidentiality.keyscope import KeyScope
 
@@ -45,6 +45,10 @@ class ArchiveSource(Protocol):
         """(model label, foreign key field) of dependent rows deleted before the volume's rows."""
         ...
 
+    def unlink(self) -> list[tuple[str, str]]:
+        """(model label, nullable foreign key) of rows elsewhere pointing at these rows: set to null."""
+        ...
+
     def files(self, rows: list[Any]) -> Iterable[str]:
         """Storage names of the files of these rows (deleted with them)."""
         ...
@@ -61,6 +65,8 @@ class ModelSource:
     year_field: str = "fiscal_year"
     client_field: str = "client_id"
     dependents: list[tuple[str, str]] = field(default_factory=list)
+    # (model label, nullable foreign key) of rows elsewhere that point at these rows: unlinked first.
+    nullify: list[tuple[str, str]] = field(default_factory=list)
     file_fields: list[str] = field(default_factory=list)
 
     @property
@@ -93,6 +99,9 @@ class ModelSource:
 
     def related(self) -> list[tuple[str, str]]:
         return list(self.dependents)
+
+    def unlink(self) -> list[tuple[str, str]]:
+        return list(self.nullify)
 
     def files(self, rows: list[Any]) -> Iterable[str]:
         for row in rows:
@@ -129,6 +138,9 @@ class FixedAssetSource:
     def related(self) -> list[tuple[str, str]]:
         return []
 
+    def unlink(self) -> list[tuple[str, str]]:
+        return []
+
     def files(self, rows: list[Any]) -> Iterable[str]:
         return []
 
@@ -151,21 +163,26 @@ def _books_sources() -> list[ArchiveSource]:
     return found
 
 
-# The books' records: each row carries client, fiscal_year and archive_category.
+# The books' records. Vouchers and their lines are 记账凭证 (one key per client-year); balances
+# are the ledgers' cached figures (总账/明细账 key); documents carry their own category.
 BOOKS_SOURCES: list[ModelSource] = [
     ModelSource(
         name="clients.voucher",
         model_label="clients.Voucher",
-        category_field="archive_category",
+        category="journal_voucher",
         dependents=[("clients.VoucherLine", "voucher")],
+        nullify=[("clients.Document", "voucher"), ("clients.Voucher", "reverses")],
+    ),
+    ModelSource(
+        name="clients.accountbalance",
+        model_label="clients.AccountBalance",
+        category="general_ledger",
     ),
     ModelSource(
         name="clients.document",
         model_label="clients.Document",
         category_field="archive_category",
-        file_fields=["file"],
     ),
-    ModelSource(name="clients.accountbalance", model_label="clients.AccountBalance", category="general_ledger"),
 ]
 
 # Extra sources added at run time (tests, later slices).
@@ -186,13 +203,55 @@ def source_named(name: str) -> ArchiveSource:
 # Checks that say a volume must be kept because the books still have an open matter in it
 # (未结清的债权债务, 未了事项). Each returns reason codes, never plaintext.
 OpenMatterCheck = Callable[[Volume], list[str]]
-OPEN_MATTER_CHECKS: list[OpenMatterCheck] = []
+
+
+def open_receivables_and_payables(volume: Volume) -> list[str]:
+    """未结清的债权债务: a client-year's vouchers (and their source documents) that touch a
+    receivable or payable sub-account (one counterparty) whose latest balance is not settled."""
+    if volume.category not in ("journal_voucher", "source_voucher"):
+        return []
+    try:
+        line_model = apps.get_model("clients.VoucherLine")
+        balance_model = apps.get_model("clients.AccountBalance")
+    except LookupError:
+        return []
+    accounts = set(
+        line_model._default_manager.filter(
+            client_id=volume.client_id, fiscal_year=volume.fiscal_year
+        )
+        .filter(
+            models.Q(account__code__regex=RECEIVABLE_PAYABLE_REGEX)
+            | models.Q(account__parent__code__regex=RECEIVABLE_PAYABLE_REGEX)
+        )
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    reasons = []
+    for account_id in sorted(accounts, key=str):
+        latest = (
+            balance_model._default_manager.filter(client_id=volume.client_id, account_id=account_id)
+            .order_by("-period_key")
+            .first()
+        )
+        # Its closing is encrypted under its year's ledger key; a destroyed or missing key means
+        # we cannot prove it settled, so the volume stays held.
+        try:
+            settled = latest is not None and latest.closing is not None and latest.closing == 0
+        except Exception:  # noqa: BLE001 - any decryption failure keeps the records
+            settled = False
+        if not settled:
+            reasons.append(f"open_balance:{account_id}")
+    return reasons
+
+
+# 应收账款, 其他应收款, 应付账款, 其他应付款 (小企业会计准则 codes).
+RECEIVABLE_PAYABLE_CODES = ("1122", "1221", "2202", "2241")
+RECEIVABLE_PAYABLE_REGEX = r"^(1122|1221|2202|2241)"
+
+OPEN_MATTER_CHECKS: list[OpenMatterCheck] = [open_receivables_and_payables]
 
 
 def latest_year(client_id: uuid.UUID) -> int | None:
     """The latest fiscal year with records (used by the handover list)."""
     years = [v.fiscal_year for s in all_sources() for v in s.volumes(client_id=client_id)]
     return max(years) if years else None
-
-
-_ = Max
