@@ -310,6 +310,11 @@ def issue_appraisal_opinion(batch: AppraisalBatch, *, actor: User, electronic: b
     to_destroy = [item for item in items if item.decision == Decision.DESTROY]
     if not to_destroy:
         return None
+    if not SignOffSlot.objects.filter(purpose=SlotPurpose.SIGN, active=True).exists() or not (
+        SignOffSlot.objects.filter(purpose=SlotPurpose.SUPERVISE, active=True).exists()
+    ):
+        # Without configured signers a list would approve itself: refuse instead.
+        raise RetentionRefused(_("No sign-off roles are configured for destruction lists."))
     for number, item in enumerate(sorted(to_destroy, key=lambda i: (i.fiscal_year, i.category)), start=1):
         item.volume_no = number
         item.save(update_fields=["volume_no"])

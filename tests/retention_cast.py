@@ -33,6 +33,10 @@ class Signers:
 
 
 def make_signers() -> Signers:
+    from retention.defaults import seed_defaults
+    from retention.models import RetentionRule, SignOffSlot
+
+    seed_defaults(RetentionRule, SignOffSlot)  # a transactional test's flush empties them
     return Signers(
         preparer=cast.make_staff("archivist_ann", StaffRole.ARCHIVIST),
         firm_head=cast.make_staff("head_hu", StaffRole.FIRM_HEAD),
