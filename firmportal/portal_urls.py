@@ -3,9 +3,12 @@
 from django.urls import path
 
 from firmportal import workspace
+from retention import views as retention_views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", workspace.portal_home, name="home"),
+    path("handover/", retention_views.portal_handovers, name="retention-handovers"),
+    path("handover/<uuid:handover_id>/package/", retention_views.portal_handover_package, name="retention-handover-package"),
 ]

@@ -287,10 +287,10 @@ def issue_destruction_registers(dlist: DestructionList) -> None:
         )
 
 
-def issue_handover_list(handover: Any, *, rows: list[list[str]], actor: Any) -> None:
+def issue_handover_list(handover: Any, *, client_name: str, rows: list[list[str]], actor: Any) -> None:
     title = f"会计档案移交清册 {handover.number}"
     lines = [
-        f"移交单位: {handover.client_name_for_register}",
+        f"移交单位: {client_name}",
         f"移交日期: {timezone.localdate():%Y-%m-%d}; 移交人: {actor}",
         "保管期限: 30年 (会计档案管理办法 附表一)",
     ]

@@ -187,10 +187,20 @@ def hold_reasons(volume: Volume, *, today: dt.date) -> list[str]:
 
 def expired_volumes(*, today: dt.date) -> list[tuple[Volume, dt.date]]:
     """Volumes past their retention (and extensions) whose keys still exist."""
+    from retention.models import Handover, HandoverState
+
+    # The firm's copy of archives handed over to a client who keeps them goes after the grace period.
+    handed_over = dict(
+        Handover.objects.filter(
+            state=HandoverState.RECEIVED, firm_keeps_archives=False, delete_after__lt=today
+        ).values_list("client_id", "delete_after")
+    )
     found = []
     for source in all_sources():
         for volume in source.volumes():
             end = volume_end(volume)
+            if volume.client_id in handed_over:
+                end = handed_over[volume.client_id]
             if end is not None and today > end:
                 found.append((volume, end))
     return found
