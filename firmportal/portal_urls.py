@@ -10,5 +10,9 @@ app_name = "portal"
 urlpatterns = [
     path("", workspace.portal_home, name="home"),
     path("handover/", retention_views.portal_handovers, name="retention-handovers"),
-    path("handover/<uuid:handover_id>/package/", retention_views.portal_handover_package, name="retention-handover-package"),
+    path(
+        "handover/<uuid:handover_id>/package/",
+        retention_views.portal_handover_package,
+        name="retention-handover-package",
+    ),
 ]

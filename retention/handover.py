@@ -50,12 +50,16 @@ def _export_package(client: Any, volumes: list[Volume]) -> bytes:
             }
             for v in volumes
         ]
-        archive.writestr("metadata.json", json.dumps({"client": str(client.pk), "volumes": metadata}, ensure_ascii=False, indent=2))
+        archive.writestr(
+            "metadata.json", json.dumps({"client": str(client.pk), "volumes": metadata}, ensure_ascii=False, indent=2)
+        )
         lines = io.StringIO()
         writer = csv.writer(lines)
         writer.writerow(["fiscal_year", "voucher_number", "date", "position", "account", "summary", "debit", "credit"])
-        for line in VoucherLine.objects.filter(client=client).select_related("voucher", "account").order_by(
-            "fiscal_year", "voucher__number", "position"
+        for line in (
+            VoucherLine.objects.filter(client=client)
+            .select_related("voucher", "account")
+            .order_by("fiscal_year", "voucher__number", "position")
         ):
             writer.writerow(
                 [
@@ -74,7 +78,9 @@ def _export_package(client: Any, volumes: list[Volume]) -> bytes:
         writer = csv.writer(docs)
         writer.writerow(["fiscal_year", "category", "title", "original_name", "size"])
         for document in Document.objects.filter(client=client).order_by("fiscal_year"):
-            writer.writerow([document.fiscal_year, document.archive_category, document.title, document.original_name, document.size])
+            writer.writerow(
+                [document.fiscal_year, document.archive_category, document.title, document.original_name, document.size]
+            )
         archive.writestr("documents.csv", docs.getvalue())
     return buffer.getvalue()
 
@@ -127,7 +133,9 @@ def prepare_handover(*, client: Any, actor: User, firm_keeps_archives: bool | No
 
 def read_package(handover: Handover) -> bytes:
     assert handover.package is not None
-    return crypto.decrypt_bytes(_package_aad(handover.pk), bytes(handover.package), where=f"retention.handover#{handover.pk}")
+    return crypto.decrypt_bytes(
+        _package_aad(handover.pk), bytes(handover.package), where=f"retention.handover#{handover.pk}"
+    )
 
 
 @transaction.atomic

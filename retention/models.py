@@ -374,13 +374,13 @@ class Register(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects = PermanentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "fmt", "subject_id"], name="one_register_per_subject"),
         ]
-
-    objects = PermanentQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.title

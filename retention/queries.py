@@ -23,7 +23,9 @@ def is_locked(client_id: uuid.UUID | str, *, category: str = "", fiscal_year: in
     only, visible to the archivist alone. For the access layer to ask before showing them."""
     locks = ProcessingLock.objects.filter(client_id=client_id)
     whole = locks.filter(category="", fiscal_year__isnull=True)
-    volume = locks.filter(Q(category=category) | Q(category=""), Q(fiscal_year=fiscal_year) | Q(fiscal_year__isnull=True))
+    volume = locks.filter(
+        Q(category=category) | Q(category=""), Q(fiscal_year=fiscal_year) | Q(fiscal_year__isnull=True)
+    )
     return whole.exists() or (bool(category) and volume.exists())
 
 

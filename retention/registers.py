@@ -252,8 +252,13 @@ def _decision_text(item: AppraisalItem) -> str:
 def issue_destruction_registers(dlist: DestructionList) -> None:
     """销毁清册 (with destruction times and signatures) and the destruction certificate, once."""
     rows = destruction_rows(dlist)
-    signatures = [f"{s.slot.label}: {s.signer} ({timezone.localtime(s.signed_at):%Y-%m-%d})" for s in dlist.signatures.select_related("slot", "signer")]
-    supervisors = [f"监销人 {s.slot.label}: {s.supervisor}" for s in dlist.supervisions.select_related("slot", "supervisor")]
+    signatures = [
+        f"{s.slot.label}: {s.signer} ({timezone.localtime(s.signed_at):%Y-%m-%d})"
+        for s in dlist.signatures.select_related("slot", "signer")
+    ]
+    supervisors = [
+        f"监销人 {s.slot.label}: {s.supervisor}" for s in dlist.supervisions.select_related("slot", "supervisor")
+    ]
     header = [
         f"清册编号: {dlist.number}; 鉴定批次: {dlist.batch.number}; 编制人: {dlist.prepared_by}",
         "电子会计档案" if dlist.electronic else "纸质会计档案",
@@ -272,7 +277,8 @@ def issue_destruction_registers(dlist: DestructionList) -> None:
     executed = timezone.localtime(dlist.executed_at) if dlist.executed_at else timezone.localtime()
     certificate = [
         f"兹证明: 销毁清册 {dlist.number} 所列 {len(rows) - 1} 卷会计档案已于 {executed:%Y-%m-%d %H:%M} 销毁。",
-        "销毁方式: 销毁各卷数据密钥 (加密粉碎, 备份中的副本随之不可解密), 随后删除数据库记录、文件、索引、缓存余额与对象权限。",
+        "销毁方式: 销毁各卷数据密钥 (加密粉碎, 备份中的副本随之不可解密), "
+        "随后删除数据库记录、文件、索引、缓存余额与对象权限。",
         *signatures,
         *supervisors,
     ]

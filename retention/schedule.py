@@ -94,7 +94,7 @@ def retention_end(
     fiscal_year: int,
     *,
     scrapped_on: dt.date | None = None,
-    years: int | None | bool = False,
+    years: int | bool | None = False,
 ) -> dt.date | None:
     """The last day a record of `category` and `fiscal_year` must be kept; None when it never expires.
 

@@ -46,7 +46,7 @@ from retention.schedule import RetentionError, check_period, legal_minimum, rete
 from retention.sources import OPEN_MATTER_CHECKS, Volume, all_sources, source_named
 
 
-class RetentionRefused(ValidationError):
+class RetentionRefused(ValidationError):  # noqa: N818 - reads as what happened to the request
     """A request the procedure does not allow; the message says why, in the user's language."""
 
 
@@ -157,9 +157,7 @@ def release_hold(hold: Hold, *, actor: User) -> Hold:
         hold.released_at = timezone.now()
         hold.released_by = actor
         hold.save(update_fields=["released_at", "released_by"])
-        audit.record(
-            actor=actor, action=RetentionAction.HOLD_RELEASED, target=hold, client_ref=str(hold.client_id)
-        )
+        audit.record(actor=actor, action=RetentionAction.HOLD_RELEASED, target=hold, client_ref=str(hold.client_id))
     return hold
 
 
@@ -334,9 +332,7 @@ def issue_appraisal_opinion(batch: AppraisalBatch, *, actor: User, electronic: b
         electronic=electronic,
         prepared_by=actor,
     )
-    audit.record(
-        actor=actor, action=RetentionAction.LIST_PREPARED, target=dlist, details={"volumes": len(to_destroy)}
-    )
+    audit.record(actor=actor, action=RetentionAction.LIST_PREPARED, target=dlist, details={"volumes": len(to_destroy)})
     return dlist
 
 
@@ -402,7 +398,9 @@ def assign_supervisor(dlist: DestructionList, *, slot_code: str, supervisor: Use
     if dlist.supervisions.filter(supervisor=supervisor).exists():
         raise RetentionRefused(_("Each supervisor must be a different person."))
     Supervision.objects.filter(destruction_list=dlist, slot=slot).delete()
-    supervision = Supervision.objects.create(destruction_list=dlist, slot=slot, supervisor=supervisor, assigned_by=actor)
+    supervision = Supervision.objects.create(
+        destruction_list=dlist, slot=slot, supervisor=supervisor, assigned_by=actor
+    )
     audit.record(
         actor=actor,
         action=RetentionAction.SUPERVISOR_ASSIGNED,
@@ -442,9 +440,7 @@ def confirm_destruction(dlist: DestructionList, *, actor: User) -> Supervision:
     if supervision.confirmed_at is None:
         supervision.confirmed_at = timezone.now()
         supervision.save(update_fields=["confirmed_at"])
-        audit.record(
-            actor=actor, action=RetentionAction.CONFIRMED, target=dlist, details={"slot": supervision.slot_id}
-        )
+        audit.record(actor=actor, action=RetentionAction.CONFIRMED, target=dlist, details={"slot": supervision.slot_id})
     if not dlist.supervisions.filter(confirmed_at__isnull=True).exists() and dlist.state == ListState.EXECUTED:
         dlist.state = ListState.CONFIRMED
         dlist.confirmed_at = timezone.now()
@@ -491,10 +487,10 @@ def _renew(run: DestructionRun, token: uuid.UUID) -> None:
         lease_until=timezone.now() + dt.timedelta(seconds=_lease_seconds())
     )
     if not updated:
-        raise LeaseLost(run.pk)
+        raise LeaseLostError(run.pk)
 
 
-class LeaseLost(Exception):
+class LeaseLostError(Exception):
     pass
 
 
@@ -520,9 +516,7 @@ def execute_destruction(list_id: uuid.UUID | str) -> bool:
         if progress.done_at is not None:
             continue
         if progress.key_destroyed_at is None:
-            volume = Volume(
-                item.source, item.client_id, item.category, item.fiscal_year, item.scope, item.record_count
-            )
+            volume = Volume(item.source, item.client_id, item.category, item.fiscal_year, item.scope, item.record_count)
             reasons = hold_reasons(volume, today=today)
             if reasons:
                 _skip_held(item, progress, reasons)

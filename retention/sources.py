@@ -131,7 +131,7 @@ class FixedAssetSource:
         from retention.models import FixedAsset
 
         category = scope.category or ""
-        if not category.startswith("fa-"):
+        if not category.startswith("fa-") or scope.client_id is None:
             return FixedAsset.objects.none()
         return FixedAsset.objects.filter(pk=uuid.UUID(category[3:]), client_id=scope.client_id)
 
@@ -216,9 +216,7 @@ def open_receivables_and_payables(volume: Volume) -> list[str]:
     except LookupError:
         return []
     accounts = set(
-        line_model._default_manager.filter(
-            client_id=volume.client_id, fiscal_year=volume.fiscal_year
-        )
+        line_model._default_manager.filter(client_id=volume.client_id, fiscal_year=volume.fiscal_year)
         .filter(
             models.Q(account__code__regex=RECEIVABLE_PAYABLE_REGEX)
             | models.Q(account__parent__code__regex=RECEIVABLE_PAYABLE_REGEX)

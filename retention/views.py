@@ -90,9 +90,7 @@ def list_detail(request: HttpRequest, list_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
     dlist = get_object_or_404(DestructionList, pk=list_id)
     is_supervisor = dlist.supervisions.filter(supervisor=user).exists()
-    may_view = (
-        user.has_perm("accounts.manage_retention") or user.has_perm("accounts.sign_destruction") or is_supervisor
-    )
+    may_view = user.has_perm("accounts.manage_retention") or user.has_perm("accounts.sign_destruction") or is_supervisor
     if not may_view:
         raise Http404
     if request.method == "POST":
@@ -103,7 +101,10 @@ def list_detail(request: HttpRequest, list_id: uuid.UUID) -> HttpResponse:
                 messages.success(request, _("Signed."))
             elif action == "supervisor":
                 slot = request.POST.get("slot", "")
-                supervisor = User.objects.filter(pk=_int(request.POST.get("supervisor")), kind="staff").first()
+                supervisor_id = _int(request.POST.get("supervisor"))
+                supervisor = (
+                    User.objects.filter(pk=supervisor_id, kind="staff").first() if supervisor_id is not None else None
+                )
                 if supervisor is None:
                     raise services.RetentionRefused(_("Choose a supervisor."))
                 services.assign_supervisor(dlist, slot_code=slot, supervisor=supervisor, actor=user)
@@ -134,7 +135,8 @@ def list_detail(request: HttpRequest, list_id: uuid.UUID) -> HttpResponse:
             if dlist.prepared_by_id != user.pk
             else [],
             "is_archivist": user.has_perm("accounts.manage_retention"),
-            "can_confirm": is_supervisor and dlist.supervisions.filter(supervisor=user, confirmed_at__isnull=True).exists(),
+            "can_confirm": is_supervisor
+            and dlist.supervisions.filter(supervisor=user, confirmed_at__isnull=True).exists(),
             "registers": Register.objects.filter(subject_id=dlist.pk),
         },
     )
@@ -176,8 +178,10 @@ def register_download(request: HttpRequest, register_id: uuid.UUID) -> HttpRespo
     if not (user.has_perm("accounts.manage_retention") or user.has_perm("accounts.sign_destruction")):
         raise Http404
     register = get_object_or_404(Register, pk=register_id)
-    content_type = "application/pdf" if register.fmt == "pdf" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    content_type = (
+        "application/pdf"
+        if register.fmt == "pdf"
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )
     response = HttpResponse(registers.read_content(register), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{register.kind}-{register.pk}.{register.fmt}"'
@@ -243,4 +247,3 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
         return None
-

@@ -61,8 +61,12 @@ def destroy_all_and_prepare(batch: AppraisalBatch, people: Signers) -> Destructi
 
 
 def assign_supervisors(dlist: DestructionList, people: Signers) -> None:
-    services.assign_supervisor(dlist, slot_code="supervise_archives", supervisor=people.archives_head, actor=people.preparer)
-    services.assign_supervisor(dlist, slot_code="supervise_accounting", supervisor=people.accounting_head, actor=people.preparer)
+    services.assign_supervisor(
+        dlist, slot_code="supervise_archives", supervisor=people.archives_head, actor=people.preparer
+    )
+    services.assign_supervisor(
+        dlist, slot_code="supervise_accounting", supervisor=people.accounting_head, actor=people.preparer
+    )
     services.assign_supervisor(dlist, slot_code="supervise_it", supervisor=people.it_supervisor, actor=people.preparer)
 
 

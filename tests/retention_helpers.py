@@ -11,7 +11,14 @@ from tests import cast
 
 
 def make_client(name: str = "上海甲公司") -> Client:
-    client = Client(name=name, credit_code="91310000MA1FL0000X", taxpayer_type="small_scale", address="上海", contacts=[], bank_accounts=[])
+    client = Client(
+        name=name,
+        credit_code="91310000MA1FL0000X",
+        taxpayer_type="small_scale",
+        address="上海",
+        contacts=[],
+        bank_accounts=[],
+    )
     client.save()
     return client
 
@@ -24,7 +31,9 @@ def standard(code: str, name: str, side: str) -> Account:
 
 
 def sub_account(client: Client, parent: Account, code: str, name: str) -> Account:
-    account = Account(client=client, parent=parent, code=code, sub_name=name, category=parent.category, normal_side=parent.normal_side)
+    account = Account(
+        client=client, parent=parent, code=code, sub_name=name, category=parent.category, normal_side=parent.normal_side
+    )
     account.save()
     return account
 
@@ -58,7 +67,13 @@ def make_voucher(
     p = period(client, year)
     number = number or (Voucher.objects.filter(client=client, period=p).count() + 1)
     voucher = Voucher(
-        client=client, period=p, number=number, date=dt.date(year, 12, 1), fiscal_year=year, total=Decimal("100.00"), preparer=preparer()
+        client=client,
+        period=p,
+        number=number,
+        date=dt.date(year, 12, 1),
+        fiscal_year=year,
+        total=Decimal("100.00"),
+        preparer=preparer(),
     )
     voucher.save()
     rows = []
@@ -84,14 +99,28 @@ def make_voucher(
 def make_balance(client: Client, account: Account, year: int, closing: Decimal) -> AccountBalance:
     p = period(client, year)
     balance = AccountBalance(
-        client=client, account=account, period=p, fiscal_year=year, period_key=year * 100 + p.month,
-        opening=Decimal("0"), debit=closing, credit=Decimal("0"), closing=closing,
+        client=client,
+        account=account,
+        period=p,
+        fiscal_year=year,
+        period_key=year * 100 + p.month,
+        opening=Decimal("0"),
+        debit=closing,
+        credit=Decimal("0"),
+        closing=closing,
     )
     balance.save()
     return balance
 
 
 def make_document(client: Client, year: int, category: str, title: str = "银行对账单") -> Document:
-    document = Document(client=client, fiscal_year=year, archive_category=category, title=title, original_name="a.pdf", uploaded_by=preparer())
+    document = Document(
+        client=client,
+        fiscal_year=year,
+        archive_category=category,
+        title=title,
+        original_name="a.pdf",
+        uploaded_by=preparer(),
+    )
     document.save()
     return document

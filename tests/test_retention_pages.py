@@ -56,7 +56,10 @@ def test_appraisal_page_is_missing_for_a_bookkeeper(people: Signers) -> None:
 def test_signer_queue_and_signing_through_the_page(dlist: DestructionList, people: Signers) -> None:
     page = cast.signed_in(people.firm_head).get("/staff/retention/")
     assert dlist.number in page.content.decode()
-    assert dlist.number not in cast.signed_in(people.preparer).get("/staff/retention/").content.decode().split("signature")[-1]
+    assert (
+        dlist.number
+        not in cast.signed_in(people.preparer).get("/staff/retention/").content.decode().split("signature")[-1]
+    )
     response = cast.signed_in(people.firm_head).post(
         f"/staff/retention/lists/{dlist.pk}/", {"action": "sign", "slot": "firm_head"}
     )
@@ -66,7 +69,9 @@ def test_signer_queue_and_signing_through_the_page(dlist: DestructionList, peopl
 
 def test_refused_signature_shows_a_message_and_changes_nothing(dlist: DestructionList, people: Signers) -> None:
     browser = cast.signed_in(people.preparer)
-    response = browser.post(f"/staff/retention/lists/{dlist.pk}/", {"action": "sign", "slot": "archives_head"}, follow=True)
+    response = browser.post(
+        f"/staff/retention/lists/{dlist.pk}/", {"action": "sign", "slot": "archives_head"}, follow=True
+    )
     assert response.status_code == 200
     assert not Signature.objects.filter(destruction_list=dlist).exists()
     assert "编制人不得签署" in response.content.decode() or "preparer" in response.content.decode()
@@ -74,9 +79,15 @@ def test_refused_signature_shows_a_message_and_changes_nothing(dlist: Destructio
 
 def test_bad_input_never_500s(dlist: DestructionList, people: Signers) -> None:
     browser = cast.signed_in(people.preparer)
-    for data in ({"action": "sign", "slot": "nope"}, {"action": "supervisor", "slot": "x", "supervisor": "abc"}, {"action": "zzz"}):
+    for data in (
+        {"action": "sign", "slot": "nope"},
+        {"action": "supervisor", "slot": "x", "supervisor": "abc"},
+        {"action": "zzz"},
+    ):
         assert browser.post(f"/staff/retention/lists/{dlist.pk}/", data).status_code == 302
-    assert browser.post("/staff/retention/schedule/", {"category": "bank_statement", "years": "three"}).status_code == 302
+    assert (
+        browser.post("/staff/retention/schedule/", {"category": "bank_statement", "years": "three"}).status_code == 302
+    )
     assert browser.post("/staff/retention/schedule/", {"category": "nope", "years": "3"}).status_code == 302
 
 
@@ -106,7 +117,7 @@ def test_handover_receipt_in_the_portal_schedules_the_firms_copy(people: Signers
     ClientMembership.objects.create(client=client, user=owner, role="owner")
     item = handover.prepare_handover(client=client, actor=people.preparer, firm_keeps_archives=False)
     assert Register.objects.filter(subject_id=item.pk, kind="handover_list").count() == 2
-    assert b"PK" == handover.read_package(item)[:2]
+    assert handover.read_package(item)[:2] == b"PK"
     portal = cast.signed_in(owner)
     page = portal.get("/portal/handover/")
     assert item.number in page.content.decode()

@@ -130,7 +130,9 @@ def test_extension_gives_a_new_period_the_daily_job_respects(people: Signers) ->
 
 def test_fixed_asset_card_expires_five_years_after_scrapping(people: Signers) -> None:
     client = books.make_client()
-    asset = services.record_fixed_asset(client=client, name="数控机床", acquired_on=dt.date(2001, 5, 1), actor=people.preparer)
+    asset = services.record_fixed_asset(
+        client=client, name="数控机床", acquired_on=dt.date(2001, 5, 1), actor=people.preparer
+    )
     assert services.open_appraisal(today=dt.date(2060, 1, 1)) is None  # in use: never expires
     services.scrap_fixed_asset(asset, scrapped_on=dt.date(2020, 3, 15), actor=people.preparer)
     assert services.open_appraisal(today=dt.date(2025, 12, 31)) is None
@@ -188,12 +190,20 @@ def test_a_missing_signature_or_supervisor_keeps_the_list_unapproved(dlist: Dest
 
 def test_supervisors_are_distinct_and_never_the_preparer(dlist: DestructionList, people: Signers) -> None:
     with pytest.raises(RetentionRefused):
-        services.assign_supervisor(dlist, slot_code="supervise_archives", supervisor=people.preparer, actor=people.preparer)
+        services.assign_supervisor(
+            dlist, slot_code="supervise_archives", supervisor=people.preparer, actor=people.preparer
+        )
     with pytest.raises(RetentionRefused):
-        services.assign_supervisor(dlist, slot_code="supervise_it", supervisor=people.archives_head, actor=people.preparer)
-    services.assign_supervisor(dlist, slot_code="supervise_archives", supervisor=people.archives_head, actor=people.preparer)
+        services.assign_supervisor(
+            dlist, slot_code="supervise_it", supervisor=people.archives_head, actor=people.preparer
+        )
+    services.assign_supervisor(
+        dlist, slot_code="supervise_archives", supervisor=people.archives_head, actor=people.preparer
+    )
     with pytest.raises(RetentionRefused):
-        services.assign_supervisor(dlist, slot_code="supervise_accounting", supervisor=people.archives_head, actor=people.preparer)
+        services.assign_supervisor(
+            dlist, slot_code="supervise_accounting", supervisor=people.archives_head, actor=people.preparer
+        )
 
 
 def test_paper_lists_need_no_it_signature(people: Signers) -> None:

@@ -86,7 +86,13 @@ def test_a_longer_firm_period_applies_and_a_shorter_one_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("today", "kept"),
-    [(dt.date(2024, 12, 31), 0), (dt.date(2025, 1, 1), 0), (dt.date(2025, 12, 31), 0), (dt.date(2026, 1, 1), 1), (dt.date(2055, 1, 1), 30)],
+    [
+        (dt.date(2024, 12, 31), 0),
+        (dt.date(2025, 1, 1), 0),
+        (dt.date(2025, 12, 31), 0),
+        (dt.date(2026, 1, 1), 1),
+        (dt.date(2055, 1, 1), 30),
+    ],
 )
 def test_years_kept_counts_from_the_first_day_after_the_fiscal_year(today: dt.date, kept: int) -> None:
     assert years_kept(2024, today=today) == kept

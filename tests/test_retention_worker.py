@@ -21,7 +21,15 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from clients.models import Voucher, VoucherLine
 from retention import services
-from retention.models import DestructionList, DestructionRun, ListState, Register, RegisterKind, RetentionAction, VolumeProgress
+from retention.models import (
+    DestructionList,
+    DestructionRun,
+    ListState,
+    Register,
+    RegisterKind,
+    RetentionAction,
+    VolumeProgress,
+)
 from tests import retention_helpers as books
 from tests.retention_cast import assign_supervisors, destroy_all_and_prepare, make_signers, sign_all
 from tests.workers import running_worker, stop, wait_for
