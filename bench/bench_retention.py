@@ -199,5 +199,21 @@ def _bench_deletion(ctx: Context) -> list[Result]:
     ]
 
 
+def _ensure_keyring() -> None:
+    """The bench run's own master keyring (the runner's var/bench has none until someone makes it)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from confidentiality import crypto
+    from confidentiality.providers import LocalKeyringProvider
+
+    path = Path(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"])
+    if not path.exists():
+        LocalKeyringProvider.create(path)
+        crypto.reset_caches()
+
+
 def run(ctx: Context) -> list[Result]:
+    _ensure_keyring()
     return [_bench_shredding(ctx), *_bench_deletion(ctx)]
