@@ -335,3 +335,31 @@ def test_registers_are_encrypted_readable_pdf_and_permanent(people: Signers) -> 
     with pytest.raises(PermissionError):
         Register.objects.all().delete()
     assert FixedAsset.objects.count() == 0
+
+
+def test_run_retention_command_opens_an_appraisal(people: Signers) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    client = books.make_client()
+    books.make_voucher(client, 1995)
+    out = StringIO()
+    call_command("run_retention", "--today", "2026-03-01", stdout=out)
+    assert "Opened appraisal" in out.getvalue()
+    out = StringIO()
+    call_command("run_retention", "--today", "2026-03-01", stdout=out)
+    assert "No records" in out.getvalue()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+def test_the_database_refuses_to_delete_a_register(people: Signers) -> None:
+    from django.db import DatabaseError, transaction
+
+    client = books.make_client()
+    books.make_voucher(client, 1995)
+    batch = services.open_appraisal(today=TODAY)
+    assert batch is not None
+    destroy_all_and_prepare(batch, people)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM retention_register")
