@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-from confidentiality import crypto
+from confidentiality.keyscope import KeyScope
 
-_MISSING = object()
+if TYPE_CHECKING:
+    from types import ModuleType
+
+
+def _crypto() -> ModuleType:
+    # Imported late: crypto imports the key models, which use these fields.
+    from confidentiality import crypto
+
+    return crypto
 
 
 class _Descriptor:
@@ -36,7 +44,7 @@ class _Descriptor:
         if ciphertext is None:
             return None
         value = self.field.from_bytes(
-            crypto.decrypt_bytes(self.field.aad(instance), ciphertext, where=self.field.where(instance))
+            _crypto().decrypt_bytes(self.field.aad(instance), ciphertext, where=self.field.where(instance))
         )
         data[plain_key] = value
         return value
@@ -82,7 +90,7 @@ class EncryptedField(models.BinaryField):
     def where(self, instance: models.Model) -> str:
         return f"{instance._meta.label_lower}.{self.attname}#{instance.pk}"
 
-    def scope(self, instance: models.Model) -> crypto.KeyScope:
+    def scope(self, instance: models.Model) -> KeyScope:
         scope_of = getattr(instance, "encryption_scope", None)
         if scope_of is None:
             raise ImproperlyConfigured(f"{instance._meta.label} has encrypted fields but no encryption_scope()")
@@ -93,7 +101,7 @@ class EncryptedField(models.BinaryField):
             raise ImproperlyConfigured(
                 f"{instance._meta.label} needs a primary key known before saving (use a UUID default)"
             )
-        return crypto.aad_for(instance._meta.label_lower, self.attname, self.scope(instance), instance.pk)
+        return _crypto().aad_for(instance._meta.label_lower, self.attname, self.scope(instance), instance.pk)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         data = model_instance.__dict__
@@ -102,7 +110,7 @@ class EncryptedField(models.BinaryField):
             data[self.attname] = (
                 None
                 if plaintext is None
-                else crypto.encrypt_bytes(
+                else _crypto().encrypt_bytes(
                     self.scope(model_instance), self.aad(model_instance), self.to_bytes(plaintext)
                 )
             )
@@ -125,6 +133,9 @@ class EncryptedField(models.BinaryField):
 
 
 class EncryptedTextField(EncryptedField):
+    _pyi_private_set_type: str | None
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> str:
         return str(value)
 
@@ -136,6 +147,9 @@ class EncryptedTextField(EncryptedField):
 
 
 class EncryptedDecimalField(EncryptedField):
+    _pyi_private_set_type: Decimal | str | None
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> Decimal:
         if isinstance(value, float):
             raise TypeError("amounts are exact: pass a Decimal or a string, never a float")
@@ -149,8 +163,37 @@ class EncryptedDecimalField(EncryptedField):
 
 
 class EncryptedJSONField(EncryptedField):
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_bytes(self, value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
     def from_bytes(self, data: bytes) -> Any:
         return json.loads(data.decode("utf-8"))
+
+
+class EncryptedBinaryField(EncryptedField):
+    """Raw bytes (e.g. a per-file key). Assign `bytearray` or wrap in `PlainBytes` to mark as plaintext:
+    a plain `bytes` assignment is taken as ciphertext loaded from the database."""
+
+    _pyi_private_set_type: PlainBytes | bytearray | bytes | None
+    _pyi_private_get_type: bytes
+
+    def normalise(self, value: Any) -> bytes:
+        return bytes(value.value if isinstance(value, PlainBytes) else value)
+
+    def to_bytes(self, value: bytes) -> bytes:
+        return value
+
+    def from_bytes(self, data: bytes) -> bytes:
+        return data
+
+
+class PlainBytes:
+    """Marks bytes assigned to an EncryptedBinaryField as plaintext to encrypt."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value

@@ -9,4 +9,5 @@ app_name = "staff"
 urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("retention/", include("retention.urls")),
+    path("keys/", include("confidentiality.keys_urls")),
 ]

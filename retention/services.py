@@ -541,7 +541,7 @@ def _destroy_key(item: AppraisalItem, progress: VolumeProgress) -> None:
     progress = VolumeProgress.objects.select_for_update().get(pk=progress.pk)
     if progress.key_destroyed_at is not None:
         return
-    destroyed = shredding.destroy_scope(item.scope)
+    destroyed = shredding.destroy_scope(item.scope, reason=f"destruction list {item.batch_id}")
     progress.key_destroyed_at = timezone.now()
     progress.save(update_fields=["key_destroyed_at"])
     audit.record(
@@ -592,6 +592,7 @@ def _delete_rows(
             timings.append(time.perf_counter() - started)
         if pause:
             time.sleep(pause)
+    files = _delete_stored_files(item.scope, batch_size=batch_size, run=run, token=token)
     with transaction.atomic():
         progress.done_at = timezone.now()
         progress.save(update_fields=["done_at"])
@@ -600,9 +601,26 @@ def _delete_rows(
             action=RetentionAction.VOLUME_DELETED,
             target=item,
             client_ref=str(item.client_id),
-            details={"rows": progress.rows_deleted, "batches": progress.batches_done},
+            details={"rows": progress.rows_deleted, "batches": progress.batches_done, "files": files},
         )
         _renew(run, token)
+
+
+def _delete_stored_files(scope: KeyScope, *, batch_size: int, run: DestructionRun, token: uuid.UUID) -> int:
+    """The volume's encrypted files (already unreadable: their file keys were under the volume's key)."""
+    from confidentiality.files import delete_stored_file
+    from confidentiality.models import StoredFile
+
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(StoredFile.objects.filter(owner=scope.owner, year=scope.year).order_by("pk")[:batch_size])
+            if not batch:
+                return deleted
+            for stored in batch:
+                delete_stored_file(stored, actor=None, reason="retention destruction")
+            deleted += len(batch)
+            _renew(run, token)
 
 
 def _delete_in_chunks(queryset: Any, batch_size: int) -> None:
