@@ -570,16 +570,17 @@ def _delete_rows(
     while True:
         started = time.perf_counter()
         with transaction.atomic():
-            rows = list(source.rows(item.scope).order_by("pk")[:batch_size])
-            if not rows:
+            pks = list(source.rows(item.scope).order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not pks:
                 break
-            pks = [row.pk for row in rows]
-            for name in source.files(rows):
+            for name in source.files(pks):
                 default_storage.delete(name)
             for label, fk in source.unlink():
                 apps.get_model(label)._default_manager.filter(**{f"{fk}__in": pks}).update(**{fk: None})
             for label, fk in source.related():
-                _delete_in_chunks(apps.get_model(label)._default_manager.filter(**{f"{fk}__in": pks}), batch_size)
+                dependent = apps.get_model(label)
+                # Bounded by this batch's parents: one statement, no cascade collection.
+                dependent._default_manager.filter(**{f"{fk}__in": pks})._raw_delete(dependent._default_manager.db)  # type: ignore[attr-defined]
             _delete_object_permissions(content_type, pks)
             deleted = model._default_manager.filter(pk__in=pks)._raw_delete(model._default_manager.db)  # type: ignore[attr-defined]
             VolumeProgress.objects.filter(pk=progress.pk).update(
@@ -621,15 +622,6 @@ def _delete_stored_files(scope: KeyScope, *, batch_size: int, run: DestructionRu
                 delete_stored_file(stored, actor=None, reason="retention destruction")
             deleted += len(batch)
             _renew(run, token)
-
-
-def _delete_in_chunks(queryset: Any, batch_size: int) -> None:
-    model = queryset.model
-    while True:
-        pks = list(queryset.values_list("pk", flat=True)[:batch_size])
-        if not pks:
-            return
-        model._default_manager.filter(pk__in=pks)._raw_delete(model._default_manager.db)
 
 
 def _delete_object_permissions(content_type: ContentType, pks: Iterable[Any]) -> None:

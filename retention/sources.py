@@ -49,8 +49,9 @@ class ArchiveSource(Protocol):
         """(model label, nullable foreign key) of rows elsewhere pointing at these rows: set to null."""
         ...
 
-    def files(self, rows: list[Any]) -> Iterable[str]:
-        """Storage names of the files of these rows (deleted with them)."""
+    def files(self, pks: list[Any]) -> Iterable[str]:
+        """Storage names of plain storage files of these rows (deleted with them). Encrypted files
+        of `confidentiality.files` are found by their scope and deleted by the run."""
         ...
 
 
@@ -103,8 +104,10 @@ class ModelSource:
     def unlink(self) -> list[tuple[str, str]]:
         return list(self.nullify)
 
-    def files(self, rows: list[Any]) -> Iterable[str]:
-        for row in rows:
+    def files(self, pks: list[Any]) -> Iterable[str]:
+        if not self.file_fields:
+            return
+        for row in self.model._default_manager.filter(pk__in=pks).only("pk", *self.file_fields):
             for name in self.file_fields:
                 value = getattr(row, name, None)
                 if value:
@@ -141,7 +144,7 @@ class FixedAssetSource:
     def unlink(self) -> list[tuple[str, str]]:
         return []
 
-    def files(self, rows: list[Any]) -> Iterable[str]:
+    def files(self, pks: list[Any]) -> Iterable[str]:
         return []
 
 

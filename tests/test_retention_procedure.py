@@ -155,7 +155,7 @@ def dlist(people: Signers) -> DestructionList:
 
 
 def test_the_preparer_may_not_sign(dlist: DestructionList, people: Signers) -> None:
-    with pytest.raises(RetentionRefused, match="preparer"):
+    with pytest.raises(RetentionRefused, match="编制人"):
         services.sign_destruction_list(dlist, slot_code="archives_head", actor=people.preparer)
 
 
@@ -168,9 +168,9 @@ def test_the_same_person_may_not_sign_twice(dlist: DestructionList, people: Sign
 
 
 def test_a_signer_without_the_slots_role_is_refused(dlist: DestructionList, people: Signers) -> None:
-    with pytest.raises(RetentionRefused, match="role"):
+    with pytest.raises(RetentionRefused, match="角色"):
         services.sign_destruction_list(dlist, slot_code="firm_head", actor=people.accounting_head)
-    with pytest.raises(RetentionRefused, match="role"):
+    with pytest.raises(RetentionRefused, match="角色"):
         services.sign_destruction_list(dlist, slot_code="it_head", actor=people.archives_head)
 
 
@@ -238,11 +238,24 @@ def _all_bytes_in_database() -> bytes:
     return b"\n".join(found)
 
 
-def test_execution_shreds_keys_deletes_rows_and_leaves_other_years_readable(people: Signers) -> None:
+def test_execution_shreds_keys_deletes_rows_and_leaves_other_years_readable(
+    people: Signers, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     client = books.make_client()
     old = books.make_voucher(client, 1995, lines=4, summary=SECRET)
     old_line_ciphertext = bytes(VoucherLine.objects.filter(voucher=old).first().__dict__["summary"])  # type: ignore[union-attr]
-    books.make_document(client, 1995, "source_voucher", title="发票 1995")
+    document = books.make_document(client, 1995, "source_voucher", title="发票 1995")
+    import io
+
+    from confidentiality.files import _path, store_encrypted
+
+    stored = store_encrypted(
+        document.encryption_scope(), io.BytesIO(SECRET.encode() * 100), owner_label="clients.document"
+    )
+    document.stored_file_id = stored.pk
+    document.save(update_fields=["stored_file_id"])
+    stored_path = _path(stored)
+    assert stored_path.exists()
     kept = books.make_voucher(client, 2020, summary="仍在保管期内")
     books.make_balance(client, books.standard("1001", "库存现金", "debit"), 1995, Decimal("1.00"))
     batch = services.open_appraisal(today=TODAY)
@@ -256,7 +269,10 @@ def test_execution_shreds_keys_deletes_rows_and_leaves_other_years_readable(peop
     assign_supervisors(dlist, people)
     sign_all(dlist, people)
 
-    assert services.execute_destruction(dlist.pk) is True
+    key_ids = [str(k.pk) for k in DataKey.objects.filter(owner__endswith="#journal_voucher", year=1995)]
+    assert key_ids and all(crypto.provider().get(k, context=DataKey.objects.get(pk=k).wrap_context()) for k in key_ids)
+    with django_capture_on_commit_callbacks(execute=True):  # the keystore deletes on commit
+        assert services.execute_destruction(dlist.pk) is True
     dlist.refresh_from_db()
     assert dlist.state == ListState.EXECUTED
 
@@ -265,10 +281,16 @@ def test_execution_shreds_keys_deletes_rows_and_leaves_other_years_readable(peop
     assert not VoucherLine.objects.filter(fiscal_year=1995).exists()
     assert not Document.objects.filter(fiscal_year=1995).exists()
     assert not AccountBalance.objects.filter(fiscal_year=1995).exists()
+    from confidentiality.models import StoredFile
+
+    assert not StoredFile.objects.filter(pk=stored.pk).exists()
+    assert not stored_path.exists()
     for item in dlist.items():
         keys = DataKey.objects.filter(owner=item.scope_owner, year=item.scope_year)
         assert keys.exists()
-        assert all(k.state == DataKeyState.DESTROYED and k.wrapped_key is None for k in keys)
+        assert all(k.state == DataKeyState.DESTROYED for k in keys)
+        # No material left in the keystore (outside the database and its backups).
+        assert all(crypto.provider().get(str(k.pk), context=k.wrap_context()) is None for k in keys)
     # A copy of a destroyed row's ciphertext (as an old backup would hold) no longer decrypts.
     crypto.reset_caches()
     with pytest.raises(crypto.DecryptionError):
