@@ -211,18 +211,13 @@ def _bench_deletion(ctx: Context) -> list[Result]:
 
 
 def _ensure_keyring() -> None:
-    """The bench run's own master keyring (the runner's var/bench has none until someone makes it)."""
-    from pathlib import Path
-
-    from django.conf import settings
+    """The bench run's own master keyring and keystore (the runner's var/bench may lack them)."""
+    from django.core.management import call_command
 
     from confidentiality import crypto
-    from confidentiality.providers import LocalKeyringProvider
 
-    path = Path(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"])
-    if not path.exists():
-        LocalKeyringProvider.create(path)
-        crypto.reset_caches()
+    call_command("init_keyring", "--if-missing", verbosity=0)
+    crypto.reset_caches()
 
 
 def run(ctx: Context) -> list[Result]:
