@@ -381,7 +381,9 @@ class Voucher(models.Model):
         return f"voucher {self.pk}"
 
     def encryption_scope(self) -> KeyScope:
-        return KeyScope.for_client(self.client_id, self.fiscal_year)
+        # One key per client, fiscal year and archive category (retention destroys it alone).
+        # Vouchers and their lines are 记账凭证 whatever else `archive_category` says.
+        return KeyScope.for_client(self.client_id, self.fiscal_year, category=ArchiveCategory.JOURNAL_VOUCHER)
 
     @property
     def label(self) -> str:
@@ -425,7 +427,7 @@ class VoucherLine(models.Model):
         return f"line {self.position} of {self.voucher_id}"
 
     def encryption_scope(self) -> KeyScope:
-        return KeyScope.for_client(self.client_id, self.fiscal_year)
+        return KeyScope.for_client(self.client_id, self.fiscal_year, category=ArchiveCategory.JOURNAL_VOUCHER)
 
     @property
     def amount(self) -> Decimal:
@@ -462,7 +464,8 @@ class AccountBalance(models.Model):
         return f"balance of {self.account_id} in {self.period_key}"
 
     def encryption_scope(self) -> KeyScope:
-        return KeyScope.for_client(self.client_id, self.fiscal_year)
+        # Balances are the ledgers' figures (总账/明细账): they share the general ledger's key.
+        return KeyScope.for_client(self.client_id, self.fiscal_year, category=ArchiveCategory.GENERAL_LEDGER)
 
 
 class Document(models.Model):
@@ -496,5 +499,9 @@ class Document(models.Model):
         return f"document {self.pk}"
 
     def encryption_scope(self) -> KeyScope:
+<<<<<<< ours
         # Per category too: a bank statement (10 years) expires long before a source document (30).
+=======
+        # The category is part of the key: a document's category must not change after saving.
+>>>>>>> theirs
         return KeyScope.for_client(self.client_id, self.fiscal_year, category=self.archive_category)

@@ -69,6 +69,9 @@ app.conf.beat_schedule = {
         "task": "compliance.tasks.send_third_party_review_reminders",
         "schedule": crontab(hour=7, minute=5),
     },
+    # Retention: appraise what expired, and requeue destruction runs whose worker died.
+    "retention-daily": {"task": "retention.run_daily", "schedule": crontab(hour=2, minute=30)},
+    "retention-resume": {"task": "retention.resume_destruction_runs", "schedule": 600.0},
     # Crypto-shredding that a crash interrupted after commit is finished within the hour.
     "shred-pending-keys": {"task": "confidentiality.tasks.shred_pending_keys", "schedule": 3600.0},
     # Access: clean up assignments, temporary grants and delegations past their end date (access

@@ -350,3 +350,12 @@ LOGGING = {
         "axes": {"handlers": ["console", "file"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Retention and destruction (retention/) ---------------------------------------------------
+# Rows deleted per transaction, a pause between batches (to yield to other load), and how long a
+# destruction run's lease lasts before another worker may resume a run whose worker died.
+FIRMPORTAL_RETENTION_BATCH_SIZE = env.integer("FIRMPORTAL_RETENTION_BATCH_SIZE", 250)
+FIRMPORTAL_RETENTION_BATCH_PAUSE_MS = env.integer("FIRMPORTAL_RETENTION_BATCH_PAUSE_MS", 0)
+FIRMPORTAL_RETENTION_LEASE_SECONDS = env.integer("FIRMPORTAL_RETENTION_LEASE_SECONDS", 300)
+# Days the firm keeps its copy after the client confirmed a handover (when the firm does not keep).
+FIRMPORTAL_HANDOVER_GRACE_DAYS = env.integer("FIRMPORTAL_HANDOVER_GRACE_DAYS", 90)

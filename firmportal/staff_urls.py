@@ -10,6 +10,7 @@ urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("compliance/", include("audit.urls")),
     path("compliance/", include("compliance.urls")),
+    path("retention/", include("retention.urls")),
     path("keys/", include("confidentiality.keys_urls")),
     path("access/", include("confidentiality.access_urls")),
 ]
