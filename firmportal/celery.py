@@ -42,6 +42,10 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # The worker's pulse: /healthz reports degraded when it stops.
     "heartbeat": {"task": "firmportal.tasks.heartbeat", "schedule": 60.0},
+    # Backups: nightly at 02:30 (then GFS pruning), a restore drill every Sunday at 04:00, and a
+    # sweep every 10 minutes that fails runs whose worker died mid-way.
+    "backup-nightly": {"task": "backups.tasks.nightly_backup", "schedule": crontab(hour=2, minute=30)},
+    "backup-drill-weekly": {"task": "backups.tasks.weekly_drill", "schedule": crontab(hour=4, minute=0, day_of_week=0)},
+    "backup-reap-interrupted": {"task": "backups.tasks.reap_interrupted", "schedule": 600.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).
-_ = crontab
