@@ -42,6 +42,9 @@ class TargetDatabase:
         alias = f"restore_{secrets.token_hex(4)}"
         connections.databases[alias] = self.settings_dict()
         try:
+            # Connect now, explicitly: a connection opened lazily later is refused by Django's test
+            # isolation for aliases it did not know when the test began.
+            connections[alias].connect()
             yield alias
         finally:
             with contextlib.suppress(Exception):

@@ -8,7 +8,6 @@ alerts go out with `transaction.on_commit`.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import time
@@ -543,20 +542,31 @@ def record_restore(*, run: BackupRun | None, actor: User | None, database: str, 
 # --- retention -------------------------------------------------------------------------------
 
 
-def gfs_keep(runs: Iterable[BackupRun], *, daily: int, weekly: int, monthly: int) -> set[uuid.UUID]:
-    """Grandfather-father-son: the newest good backup of each of the last `daily` days, `weekly`
-    ISO weeks and `monthly` months (days, weeks and months that have a backup)."""
-    ordered = sorted(runs, key=lambda r: r.created_at, reverse=True)
-    keep: set[uuid.UUID] = set()
+def gfs_keep(
+    runs: Iterable[BackupRun], *, daily: int, weekly: int, monthly: int, now: datetime | None = None
+) -> set[uuid.UUID]:
+    """Grandfather-father-son over calendar periods: the newest good backup of each of the last
+    `daily` days, `weekly` ISO weeks and `monthly` months, counted back from today."""
     tz = timezone.get_current_timezone()
-    for count, key in (
-        (daily, lambda r: r.created_at.astimezone(tz).date()),
-        (weekly, lambda r: r.created_at.astimezone(tz).isocalendar()[:2]),
-        (monthly, lambda r: (r.created_at.astimezone(tz).year, r.created_at.astimezone(tz).month)),
-    ):
-        for _period, group in itertools.islice(itertools.groupby(ordered, key=key), count):
-            keep.add(next(group).pk)
-    return keep
+    today = (now or timezone.now()).astimezone(tz).date()
+    days = {today - timedelta(days=n) for n in range(daily)}
+    weeks = {(today - timedelta(weeks=n)).isocalendar()[:2] for n in range(weekly)}
+    months = set()
+    year, month = today.year, today.month
+    for _n in range(monthly):
+        months.add((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    newest: dict[Any, BackupRun] = {}
+    for run in runs:
+        local = run.created_at.astimezone(tz)
+        for key, allowed in (
+            (("d", local.date()), local.date() in days),
+            (("w", local.isocalendar()[:2]), local.isocalendar()[:2] in weeks),
+            (("m", (local.year, local.month)), (local.year, local.month) in months),
+        ):
+            if allowed and (key not in newest or newest[key].created_at < run.created_at):
+                newest[key] = run
+    return {run.pk for run in newest.values()}
 
 
 def prune_backups(*, actor: User | None) -> list[BackupRun]:
