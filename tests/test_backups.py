@@ -207,3 +207,15 @@ def test_health_reports_backup_only_once_expected_and_degrades_after_26_hours(ba
     assert health_checks()["backup"] is True
     BackupRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=27))
     assert health_checks()["backup"] is False
+
+
+def test_a_redelivered_task_fails_the_interrupted_run_and_makes_a_fresh_one(backup_dirs: Path) -> None:
+    run = BackupRun.objects.create(state=RunState.RUNNING, archive_name="firmportal-x.tar.age", heartbeat_at=timezone.now())
+    services.perform_backup(run_id=run.pk)
+    assert BackupRun.objects.get(pk=run.pk).state == RunState.FAILED
+    assert "interrupted" in BackupRun.objects.get(pk=run.pk).failure_reason
+    fresh = BackupRun.objects.exclude(pk=run.pk).get()
+    assert fresh.state == RunState.SUCCEEDED
+    # Delivered once more, a finished run is left alone: nothing is done twice.
+    services.perform_backup(run_id=fresh.pk)
+    assert BackupRun.objects.count() == 2
