@@ -41,7 +41,7 @@ check: install
 		DJANGO_ALLOWED_HOSTS=portal.firm.example $(PY) manage.py check --deploy --fail-level WARNING
 
 messages: install
-	for app in . accounts audit clients confidentiality retention; do \
+	for app in . accounts audit clients confidentiality retention backups; do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || true); done
 	$(PY) manage.py compilemessages -l zh_Hans --ignore .venv --ignore var
 

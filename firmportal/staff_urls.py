@@ -1,6 +1,6 @@
 """The staff workspace (/staff/): each slice mounts its pages here."""
 
-from django.urls import path
+from django.urls import include, path
 
 from firmportal import workspace
 
@@ -8,4 +8,5 @@ app_name = "staff"
 
 urlpatterns = [
     path("", workspace.staff_home, name="home"),
+    path("backups/", include("backups.urls")),
 ]

@@ -217,7 +217,7 @@ def test_worker_killed_mid_backup_leaves_no_good_partial_and_is_failed(
     reaped = services.reap_interrupted_runs()
     assert [r.pk for r in reaped] == [run.pk]
     failed = BackupRun.objects.get(pk=run.pk)
-    _assert_failed_and_alerted(failed, alerted, reason="interrupted")
+    _assert_failed_and_alerted(failed, alerted, reason="中断")
     for target in ("primary", "offsite"):
         assert _visible(tmp_path / target) == sorted([older.archive_name, older.archive_name + ".manifest.json"])
     assert services.latest_good_backup() == older

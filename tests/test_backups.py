@@ -140,7 +140,7 @@ def test_restore_into_an_empty_database_and_refuse_a_full_one_without_force(back
             with __import__("django.db").db.connections[alias].cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM clients_client")
                 assert cursor.fetchone()[0] == 1
-        with pytest.raises(CommandError, match="not empty"):
+        with pytest.raises(CommandError, match="--force"):
             call_command("restore", str(run.pk), "--target-database", target.name)
         call_command("restore", str(run.pk), "--target-database", target.name, "--force")
         assert AuditEvent.objects.filter(action=BackupAction.BACKUP_RESTORED).count() == 2
@@ -213,7 +213,7 @@ def test_a_redelivered_task_fails_the_interrupted_run_and_makes_a_fresh_one(back
     run = BackupRun.objects.create(state=RunState.RUNNING, archive_name="firmportal-x.tar.age", heartbeat_at=timezone.now())
     services.perform_backup(run_id=run.pk)
     assert BackupRun.objects.get(pk=run.pk).state == RunState.FAILED
-    assert "interrupted" in BackupRun.objects.get(pk=run.pk).failure_reason
+    assert "中断" in BackupRun.objects.get(pk=run.pk).failure_reason
     fresh = BackupRun.objects.exclude(pk=run.pk).get()
     assert fresh.state == RunState.SUCCEEDED
     # Delivered once more, a finished run is left alone: nothing is done twice.
