@@ -137,7 +137,7 @@ class HashingFanout:
         for name, sink in list(self.sinks.items()):
             try:
                 sink.write(data)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
                 self.errors[name] = describe_error(exc)
                 del self.sinks[name]
         if not self.sinks:
@@ -275,7 +275,7 @@ def load_identities(texts: Iterable[str]) -> list[Any]:
 
 
 @contextlib.contextmanager
-def decrypted(source: IO[bytes], identities: list[Any]) -> Iterator[IO[bytes]]:
+def decrypted(source: Any, identities: list[Any]) -> Iterator[IO[bytes]]:
     """The plaintext of an age stream as a readable pipe, decrypted by a thread as it is read.
 
     The pipe bounds memory. The reader MUST treat the stream as bad unless the context exits
@@ -288,14 +288,14 @@ def decrypted(source: IO[bytes], identities: list[Any]) -> Iterator[IO[bytes]]:
         with open(write_fd, "wb", buffering=COPY_CHUNK) as out:
             try:
                 pyrage.decrypt_io(source, out, identities)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
                 failure.append(exc)
             with contextlib.suppress(BrokenPipeError):
                 out.flush()
 
     thread = threading.Thread(target=pump, name="backup-decrypt", daemon=True)
     thread.start()
-    reader = open(read_fd, "rb", buffering=COPY_CHUNK)
+    reader = open(read_fd, "rb", buffering=COPY_CHUNK)  # noqa: SIM115 - closed on every path below
     try:
         yield reader
         # Drain what is left, so the decrypter reaches the end and checks the final chunk.
@@ -322,4 +322,5 @@ def explain_decrypt_error(exc: BaseException) -> str:
         return "the reader stopped early"
     if "Unknown age format" in text or "Header" in text or "header" in text:
         return f"the backup's age header is damaged or it is not an age file ({text.splitlines()[0]})"
-    return f"the backup does not decrypt: it was altered or truncated ({text.splitlines()[0] if text else type(exc).__name__})"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"the backup does not decrypt: it was altered or truncated ({first})"

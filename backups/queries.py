@@ -49,7 +49,9 @@ def last_drill() -> RestoreDrill | None:
 
 def running_jobs() -> dict[str, Any]:
     return {
-        "backups": list(BackupRun.objects.filter(state__in=[RunState.PENDING, RunState.RUNNING]).order_by("created_at")),
+        "backups": list(
+            BackupRun.objects.filter(state__in=[RunState.PENDING, RunState.RUNNING]).order_by("created_at")
+        ),
         "drills": list(RestoreDrill.objects.filter(state=DrillState.RUNNING).select_related("run")),
     }
 

@@ -92,16 +92,21 @@ def database_is_empty(target: TargetDatabase) -> bool | None:
     import psycopg2
 
     db = connections.databases["default"]
-    with contextlib.closing(
-        psycopg2.connect(
-            dbname=target.name,
-            user=db.get("USER") or None,
-            password=db.get("PASSWORD") or None,
-            host=db.get("HOST") or None,
-            port=db.get("PORT") or None,
+    with (
+        contextlib.closing(
+            psycopg2.connect(
+                dbname=target.name,
+                user=db.get("USER") or None,
+                password=db.get("PASSWORD") or None,
+                host=db.get("HOST") or None,
+                port=db.get("PORT") or None,
+            )
+        ) as conn,
+        conn.cursor() as cursor,
+    ):
+        cursor.execute(
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
         )
-    ) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
         return int(cursor.fetchone()[0]) == 0
 
 

@@ -52,7 +52,7 @@ log = logging.getLogger("firmportal.backups")
 FORMAT = 1
 
 
-class BackupRefused(Exception):
+class BackupRefusedError(Exception):
     """A request that must not go ahead (e.g. restoring over a database that holds data)."""
 
 
@@ -217,11 +217,13 @@ def perform_backup(*, run_id: uuid.UUID) -> BackupRun:
     uploads: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, target in targets.items():
-        BackupCopy.objects.create(run=run, target=name, backend=target.backend, location=target.location(run.archive_name))
+        BackupCopy.objects.create(
+            run=run, target=name, backend=target.backend, location=target.location(run.archive_name)
+        )
         try:
             target.cleanup_partials(older_than_seconds=stale)
             uploads[name] = target.open_upload(run.archive_name)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
             errors[name] = archive.describe_error(exc)
     try:
         if not uploads:
@@ -242,9 +244,9 @@ def perform_backup(*, run_id: uuid.UUID) -> BackupRun:
                 continue
             try:
                 uploads[name].commit()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
                 errors[name] = archive.describe_error(exc)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
         for upload in uploads.values():
             upload.abort()
         reason = exc.args[0] if isinstance(exc, ArchiveError) else archive.describe_error(exc)
@@ -275,7 +277,7 @@ def perform_backup(*, run_id: uuid.UUID) -> BackupRun:
         if name not in errors:
             try:
                 target.put_small(run.archive_name + ".manifest.json", json.dumps(manifest, indent=1).encode("utf-8"))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
                 errors[name] = _("manifest not written: %(error)s") % {"error": archive.describe_error(exc)}
     return _finish(run.pk, manifest=manifest, digest=digest, size=size, errors=errors)
 
@@ -287,10 +289,12 @@ def _verify_copy(target: BackupTarget, filename: str, *, digest: str, size: int)
             reader = archive.HashingReader(handle)
             while reader.read(archive.COPY_CHUNK):
                 pass
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
         return _("the stored copy cannot be read back: %(error)s") % {"error": archive.describe_error(exc)}
     if reader.size != size or reader.digest.hexdigest() != digest:
-        return _("the stored copy differs from what was written (size %(got)s, expected %(want)s; SHA-256 mismatch)") % {
+        return _(
+            "the stored copy differs from what was written (size %(got)s, expected %(want)s; SHA-256 mismatch)"
+        ) % {
             "got": reader.size,
             "want": size,
         }
@@ -298,7 +302,9 @@ def _verify_copy(target: BackupTarget, filename: str, *, digest: str, size: int)
 
 
 @transaction.atomic
-def _finish(run_id: uuid.UUID, *, manifest: dict[str, Any], digest: str, size: int, errors: dict[str, str]) -> BackupRun:
+def _finish(
+    run_id: uuid.UUID, *, manifest: dict[str, Any], digest: str, size: int, errors: dict[str, str]
+) -> BackupRun:
     run = BackupRun.objects.select_for_update().get(pk=run_id)
     now = timezone.now()
     for copy in BackupCopy.objects.filter(run=run):
@@ -331,7 +337,11 @@ def reap_interrupted_runs(*, now: datetime | None = None) -> list[BackupRun]:
     cutoff = now - timedelta(seconds=settings.FIRMPORTAL_BACKUP_STALE_SECONDS)
     reaped = []
     for run in BackupRun.objects.select_for_update().filter(state=RunState.RUNNING, heartbeat_at__lt=cutoff):
-        _fail(run, reason=_("interrupted: no progress since %(when)s (the process running it died)") % {"when": run.heartbeat_at})
+        _fail(
+            run,
+            reason=_("interrupted: no progress since %(when)s (the process running it died)")
+            % {"when": run.heartbeat_at},
+        )
         reaped.append(run)
     for drill in RestoreDrill.objects.select_for_update().filter(state=DrillState.RUNNING, heartbeat_at__lt=cutoff):
         _fail_drill(drill, reason=_("interrupted: the process running the drill died"))
@@ -356,7 +366,9 @@ def request_drill(*, run: BackupRun, actor: User | None, target: str = "primary"
     return drill
 
 
-def drill_now(*, run: BackupRun, actor: User | None, target: str = "primary", identity_file: Path | None = None) -> RestoreDrill:
+def drill_now(
+    *, run: BackupRun, actor: User | None, target: str = "primary", identity_file: Path | None = None
+) -> RestoreDrill:
     drill = RestoreDrill.objects.create(run=run, target=target, requested_by=actor, heartbeat_at=timezone.now())
     return perform_drill(drill_id=drill.pk, identity_file=identity_file)
 
@@ -392,8 +404,10 @@ def perform_drill(*, drill_id: uuid.UUID, identity_file: Path | None = None) -> 
                 raise ArchiveError(_("the stored copy's SHA-256 differs from the manifest"))
             results["media_files"] = restored.media_files
             if restored.media_files != run.manifest.get("media", {}).get("files"):
-                raise ArchiveError(_("media files: %(got)s restored, manifest says %(want)s") % {
-                    "got": restored.media_files, "want": run.manifest.get("media", {}).get("files")})
+                raise ArchiveError(
+                    _("media files: %(got)s restored, manifest says %(want)s")
+                    % {"got": restored.media_files, "want": run.manifest.get("media", {}).get("files")}
+                )
             _drill_progress(drill.pk, _("Checking the restored data"))
             with scratch.alias() as alias:
                 results["row_counts"] = _check_row_counts(alias, run.manifest.get("row_counts", {}))
@@ -405,7 +419,7 @@ def perform_drill(*, drill_id: uuid.UUID, identity_file: Path | None = None) -> 
                     raise ArchiveError(
                         _("%(n)s sampled values failed to decrypt") % {"n": results["decryption"]["failed"]}
                     )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any backend error fails this target only, with its reason
         reason = exc.args[0] if isinstance(exc, ArchiveError) and exc.args else archive.describe_error(exc)
         with transaction.atomic():
             locked = RestoreDrill.objects.select_for_update().get(pk=drill.pk)
@@ -442,7 +456,9 @@ def _fail_drill(drill: RestoreDrill, *, reason: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         _alert(
             subject=_("[FirmPortal] Restore drill failed: %(name)s") % {"name": drill.run.archive_name},
-            body=_("The restore drill %(id)s of backup %(backup)s failed.\n\nReason: %(reason)s\n\nSee /staff/backups/.")
+            body=_(
+                "The restore drill %(id)s of backup %(backup)s failed.\n\nReason: %(reason)s\n\nSee /staff/backups/."
+            )
             % {"id": drill.pk, "backup": drill.run.pk, "reason": reason},
         )
 
@@ -458,7 +474,8 @@ def _check_row_counts(alias: str, expected: dict[str, int]) -> dict[str, Any]:
     extra = sorted(set(got) - set(expected))
     if wrong or extra:
         raise ArchiveError(
-            _("row counts differ from the manifest: %(wrong)s") % {"wrong": json.dumps({"differ": wrong, "extra": extra})}
+            _("row counts differ from the manifest: %(wrong)s")
+            % {"wrong": json.dumps({"differ": wrong, "extra": extra})}
         )
     return {"tables": len(expected), "rows": sum(expected.values()), "status": "match"}
 
@@ -510,7 +527,7 @@ def restore_archive(
     holds tables unless `force` (then the database is dropped and created afresh)."""
     state = database_is_empty(target_database)
     if state is False and not force:
-        raise BackupRefused(
+        raise BackupRefusedError(
             _("the database %(name)s is not empty; restore refuses to overwrite it without --force")
             % {"name": target_database.name}
         )
@@ -588,7 +605,9 @@ def prune_backups(*, actor: User | None) -> list[BackupRun]:
 
 
 @transaction.atomic
-def _prune_one(run: BackupRun, *, targets: dict[str, BackupTarget], actor: User | None, keep_policy: dict[str, int]) -> BackupRun:
+def _prune_one(
+    run: BackupRun, *, targets: dict[str, BackupTarget], actor: User | None, keep_policy: dict[str, int]
+) -> BackupRun:
     run = BackupRun.objects.select_for_update().get(pk=run.pk)
     if run.held or run.state != RunState.SUCCEEDED:
         return run

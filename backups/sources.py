@@ -99,9 +99,7 @@ def schema_versions(cursor: Any, tables: list[str]) -> dict[str, str]:
 
 
 def _pg_tables(cursor: Any) -> list[str]:
-    cursor.execute(
-        "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
-    )
+    cursor.execute("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
     return [str(row[0]) for row in cursor.fetchall()]
 
 
@@ -112,7 +110,11 @@ def _sqlite_tables(cursor: Any) -> list[str]:
 
 def facts(cursor: Any, vendor: str) -> tuple[dict[str, int], dict[str, str], dict[str, Any]]:
     tables = _pg_tables(cursor) if vendor == "postgresql" else _sqlite_tables(cursor)
-    return table_row_counts(cursor, tables, vendor), schema_versions(cursor, tables), hooks.audit_seal_head(cursor, tables)
+    return (
+        table_row_counts(cursor, tables, vendor),
+        schema_versions(cursor, tables),
+        hooks.audit_seal_head(cursor, tables),
+    )
 
 
 @contextlib.contextmanager

@@ -250,7 +250,8 @@ class S3Target:
 def configured_targets() -> dict[str, BackupTarget]:
     """The targets named in FIRMPORTAL_BACKUP_TARGETS, built fresh (cheap; settings may change in tests)."""
     built: dict[str, BackupTarget] = {}
-    for name, spec in settings.FIRMPORTAL_BACKUP_TARGETS.items():
-        factory = import_string(spec["BACKEND"])
-        built[name] = factory(name=name, **spec.get("OPTIONS", {}))
+    specs: dict[str, dict[str, Any]] = settings.FIRMPORTAL_BACKUP_TARGETS
+    for name, spec in specs.items():
+        factory = import_string(str(spec["BACKEND"]))
+        built[name] = factory(name=name, **dict(spec.get("OPTIONS", {})))
     return built

@@ -271,6 +271,7 @@ FIRMPORTAL_KEY_PROVIDER_OPTIONS = {
     "path": env.string("FIRMPORTAL_KEYRING_FILE", str(VAR_DIR / "keys" / "keyring.json"))
 }
 
+
 # --- Backups (see docs/backups.md) -----------------------------------------------------------
 def _backup_target(name: str, default_path: Path) -> dict[str, object]:
     prefix = f"FIRMPORTAL_BACKUP_{name.upper()}"

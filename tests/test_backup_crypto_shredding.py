@@ -9,7 +9,6 @@ the suite says plainly that today's backups still carry wrapped data keys.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.db import connections
@@ -21,7 +20,10 @@ from clients.models import Client
 from confidentiality import crypto
 from confidentiality.keyscope import KeyScope
 from confidentiality.models import DataKey, DataKeyState
-from tests.backup_support import backup_dirs, make_client  # noqa: F401
+from tests import backup_support
+from tests.backup_support import make_client
+
+backup_dirs = backup_support.backup_dirs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,9 +57,10 @@ def test_an_old_backup_cannot_yield_a_destroyed_scope_but_yields_the_others(back
         from backups.restoring import restore_stream
         from backups.targets import configured_targets
 
-        with configured_targets()["offsite"].open_read(run.archive_name) as raw, archive.decrypted(
-            raw, services.drill_identities()
-        ) as plain:
+        with (
+            configured_targets()["offsite"].open_read(run.archive_name) as raw,
+            archive.decrypted(raw, services.drill_identities()) as plain,
+        ):
             restore_stream(plain, scratch)
         with scratch.alias() as alias:
             assert _decrypt_all(alias) == {str(doomed.pk): "shredded", str(kept.pk): "decrypted"}
@@ -77,12 +80,16 @@ def test_a_backup_holds_no_usable_data_key(backup_dirs: Path) -> None:
         from backups.restoring import restore_stream
         from backups.targets import configured_targets
 
-        with configured_targets()["primary"].open_read(run.archive_name) as raw, archive.decrypted(
-            raw, services.drill_identities()
-        ) as plain:
+        with (
+            configured_targets()["primary"].open_read(run.archive_name) as raw,
+            archive.decrypted(raw, services.drill_identities()) as plain,
+        ):
             restore_stream(plain, scratch)
         with scratch.alias() as alias, connections[alias].cursor() as cursor:
-            columns = [c.name for c in connections[alias].introspection.get_table_description(cursor, "confidentiality_datakey")]
+            columns = [
+                c.name
+                for c in connections[alias].introspection.get_table_description(cursor, "confidentiality_datakey")
+            ]
             assert "wrapped_key" not in columns, "the backup carries wrapped data keys"
 
 

@@ -33,14 +33,18 @@ def _good(days_ago: int, size: int = 1000) -> BackupRun:
         archive_name=f"firmportal-{days_ago}.tar.age",
     )
     for target in ("primary", "offsite"):
-        BackupCopy.objects.create(run=run, target=target, backend="local", state=CopyState.VERIFIED, size=size, sha256="a" * 64)
+        BackupCopy.objects.create(
+            run=run, target=target, backend="local", state=CopyState.VERIFIED, size=size, sha256="a" * 64
+        )
     return run
 
 
 def test_it_admin_sees_last_good_backup_per_target_last_drill_and_chart(it_admin: User) -> None:
     newest = _good(0, size=2048)
     _good(1)
-    RestoreDrill.objects.create(run=newest, state=DrillState.FAILED, failure_reason="wrong key: no identity", finished_at=timezone.now())
+    RestoreDrill.objects.create(
+        run=newest, state=DrillState.FAILED, failure_reason="wrong key: no identity", finished_at=timezone.now()
+    )
     response = cast.signed_in(it_admin).get(URL)
     assert response.status_code == 200
     html = response.content.decode()

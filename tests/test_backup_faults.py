@@ -50,7 +50,9 @@ def _visible(directory: Path) -> list[str]:
 def tmpfs(path: Path, *, size: str) -> Iterator[Path]:
     """A real small filesystem (tmpfs), so "disk full" and "read-only" are the kernel's answers."""
     path.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)], capture_output=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)], capture_output=True
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({result.stderr.decode().strip()}); needs CAP_SYS_ADMIN")
     try:
@@ -161,7 +163,9 @@ def test_s3_offsite_target_stores_and_verifies_then_fails_clearly_when_down(
 
     ensure_backup_keys()
     url, process = moto_server
-    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = boto3.client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
     s3.create_bucket(Bucket="firm-backups")
     settings.FIRMPORTAL_BACKUP_TARGETS = _s3_targets(tmp_path, url)
     make_client()
@@ -199,9 +203,9 @@ def test_worker_killed_mid_backup_leaves_no_good_partial_and_is_failed(
     monkeypatch.setenv("FIRMPORTAL_BACKUP_RATE_LIMIT", str(256 * 1024))  # ~12 s for the archive
     with running_worker() as worker:
         run = services.request_backup(actor=None)
-        assert wait_for(
-            lambda: BackupRun.objects.get(pk=run.pk).progress_bytes > 256 * 1024, timeout=90
-        ), "the worker never started writing"
+        assert wait_for(lambda: BackupRun.objects.get(pk=run.pk).progress_bytes > 256 * 1024, timeout=90), (
+            "the worker never started writing"
+        )
         partials = [p for p in (tmp_path / "primary").iterdir() if ".partial-" in p.name]
         assert partials, "a backup in progress writes under a temporary name"
         children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()

@@ -19,8 +19,10 @@ from audit.models import AuditEvent
 from backups import services
 from backups.models import BackupAction, BackupCopy, BackupRun, CopyState, DrillState, RunState
 from backups.restoring import TargetDatabase, drop_database
-from tests import cast
-from tests.backup_support import CANARY, backup_dirs, make_client, open_archive  # noqa: F401
+from tests import backup_support, cast
+from tests.backup_support import CANARY, make_client, open_archive
+
+backup_dirs = backup_support.backup_dirs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,10 +138,9 @@ def test_restore_into_an_empty_database_and_refuse_a_full_one_without_force(back
     drop_database(target)
     try:
         call_command("restore", str(run.pk), "--target-database", target.name)
-        with target.alias() as alias:
-            with __import__("django.db").db.connections[alias].cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM clients_client")
-                assert cursor.fetchone()[0] == 1
+        with target.alias() as alias, __import__("django.db").db.connections[alias].cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM clients_client")
+            assert cursor.fetchone()[0] == 1
         with pytest.raises(CommandError, match="--force"):
             call_command("restore", str(run.pk), "--target-database", target.name)
         call_command("restore", str(run.pk), "--target-database", target.name, "--force")
@@ -165,8 +166,12 @@ def test_restore_from_the_file_alone_with_the_recovery_key(backup_dirs: Path, tm
 
 def _good_run(created_at: Any, **extra: Any) -> BackupRun:
     return BackupRun.objects.create(
-        state=RunState.SUCCEEDED, created_at=created_at, size=1, sha256="0" * 64,
-        archive_name=f"firmportal-{created_at:%Y%m%dT%H%M%S}.tar.age", **extra
+        state=RunState.SUCCEEDED,
+        created_at=created_at,
+        size=1,
+        sha256="0" * 64,
+        archive_name=f"firmportal-{created_at:%Y%m%dT%H%M%S}.tar.age",
+        **extra,
     )
 
 
@@ -210,7 +215,9 @@ def test_health_reports_backup_only_once_expected_and_degrades_after_26_hours(ba
 
 
 def test_a_redelivered_task_fails_the_interrupted_run_and_makes_a_fresh_one(backup_dirs: Path) -> None:
-    run = BackupRun.objects.create(state=RunState.RUNNING, archive_name="firmportal-x.tar.age", heartbeat_at=timezone.now())
+    run = BackupRun.objects.create(
+        state=RunState.RUNNING, archive_name="firmportal-x.tar.age", heartbeat_at=timezone.now()
+    )
     services.perform_backup(run_id=run.pk)
     assert BackupRun.objects.get(pk=run.pk).state == RunState.FAILED
     assert "中断" in BackupRun.objects.get(pk=run.pk).failure_reason

@@ -50,8 +50,11 @@ class Command(BaseCommand):
             if options["archive"]:
                 with open(options["archive"], "rb") as handle:
                     summary = services.restore_archive(
-                        source=handle, target_database=target_db, identities=identities,
-                        force=options["force"], media_root=options["media_root"],
+                        source=handle,
+                        target_database=target_db,
+                        identities=identities,
+                        force=options["force"],
+                        media_root=options["media_root"],
                     )
             else:
                 if not options["backup_id"]:
@@ -62,10 +65,14 @@ class Command(BaseCommand):
                 target = configured_targets()[options["source_target"]]
                 with target.open_read(run.archive_name) as handle:
                     summary = services.restore_archive(
-                        source=handle, target_database=target_db, identities=identities,
-                        force=options["force"], media_root=options["media_root"], expected_sha256=run.sha256,
+                        source=handle,
+                        target_database=target_db,
+                        identities=identities,
+                        force=options["force"],
+                        media_root=options["media_root"],
+                        expected_sha256=run.sha256,
                     )
-        except services.BackupRefused as exc:
+        except services.BackupRefusedError as exc:
             raise CommandError(str(exc)) from exc
         except (ArchiveError, OSError) as exc:
             raise CommandError(f"restore failed: {exc}") from exc
