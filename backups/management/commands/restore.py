@@ -35,9 +35,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         vendor = connections["default"].vendor
         target_db = TargetDatabase(vendor, options["target_database"])
-        live = str(connections["default"].settings_dict["NAME"])
-        if target_db.name == live and not options["force"]:
-            raise CommandError("the target is the live database; add --force if that is really meant")
         identity_path = options["identity"] or Path(settings.FIRMPORTAL_BACKUP_DRILL_IDENTITY_FILE)
         try:
             identities = archive.load_identities([identity_path.read_text(encoding="utf-8")])
@@ -76,8 +73,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except (ArchiveError, OSError) as exc:
             raise CommandError(f"restore failed: {exc}") from exc
-        if target_db.name != live:
-            services.record_restore(run=run, actor=None, database=target_db.name, summary=summary)
+        # Into the live database (a disaster restore) this row lands in the restored trail itself.
+        services.record_restore(run=run, actor=None, database=target_db.name, summary=summary)
         self.stdout.write(
             f"restored backup {summary['backup_id']} into {target_db.name}: {summary['database_parts']} database "
             f"part(s), {summary['media_files']} media file(s), sha256 {summary['sha256']}"
