@@ -85,7 +85,7 @@ def _backup(scratch: Path) -> tuple[float, float]:
     """Run `manage.py backup` as a process; (seconds the run took, peak RSS in MiB)."""
     from backups.models import BackupRun
 
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "manage.py", "backup"], cwd=ROOT, env=_env(scratch), stdout=subprocess.DEVNULL
     )
     _pid, status, usage = os.wait4(process.pid, 0)
