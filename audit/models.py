@@ -25,6 +25,13 @@ class AuditAction(models.TextChoices):
     PASSWORD_RESET_COMPLETED = "password_reset_completed", _("Password reset completed")
     USER_CREATED = "user_created", _("User created")
     ROLES_SYNCED = "roles_synced", _("Role capabilities synchronised")
+    DATA_KEY_DESTROYED = "data_key_destroyed", _("Data key destroyed (crypto-shredded)")
+    MASTER_KEY_ROTATED = "master_key_rotated", _("Master key rotated (data keys rewrapped)")
+    DATA_KEY_ROTATION_STARTED = "data_key_rotation_started", _("Data-key rotation started")
+    DATA_KEY_ROTATION_COMPLETED = "data_key_rotation_completed", _("Data-key rotation completed")
+    DATA_KEY_ROTATION_FAILED = "data_key_rotation_failed", _("Data-key rotation failed")
+    DECRYPTION_FAILED = "decryption_failed", _("Decryption failed (tampered or moved ciphertext)")
+    STORED_FILE_DELETED = "stored_file_deleted", _("Encrypted file deleted")
 
 
 class AuditEvent(models.Model):

@@ -13,7 +13,7 @@ def master_key_available(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     from confidentiality import crypto
 
     try:
-        crypto.provider().current_key_id()
+        crypto.check_keys()
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="confidentiality.E001")]
     return []

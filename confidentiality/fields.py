@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-from confidentiality import crypto
+from confidentiality.keyscope import KeyScope
 
-_MISSING = object()
+if TYPE_CHECKING:
+    from types import ModuleType
+
+
+_crypto_module: list[ModuleType] = []
+
+
+def _crypto() -> ModuleType:
+    # Imported late (crypto imports the key models, which use these fields), then kept.
+    if not _crypto_module:
+        from confidentiality import crypto
+
+        _crypto_module.append(crypto)
+    return _crypto_module[0]
 
 
 class _Descriptor:
@@ -27,23 +40,22 @@ class _Descriptor:
         if instance is None:
             return self
         data = instance.__dict__
-        plain_key = self.field.plain_key
+        field = self.field
+        plain_key = field.plain_key
         if plain_key in data:
             return data[plain_key]
-        if self.field.attname not in data and instance.pk is not None and not instance._state.adding:
-            instance.refresh_from_db(fields=[self.field.attname])  # a deferred field
-        ciphertext = data.get(self.field.attname)
+        if field.attname not in data and instance.pk is not None and not instance._state.adding:
+            instance.refresh_from_db(fields=[field.attname])  # a deferred field
+        ciphertext = data.get(field.attname)
         if ciphertext is None:
             return None
-        value = self.field.from_bytes(
-            crypto.decrypt_bytes(self.field.aad(instance), ciphertext, where=self.field.where(instance))
-        )
+        value = field.from_bytes(_crypto().decrypt_bytes(field.aad(instance), ciphertext, where=field, row=instance))
         data[plain_key] = value
         return value
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         data = instance.__dict__
-        if isinstance(value, bytes | memoryview):
+        if type(value) is bytes or isinstance(value, memoryview):
             # Loaded from the database (or copied as ciphertext): keep it, forget any plaintext.
             data[self.field.attname] = bytes(value)
             data.pop(self.field.plain_key, None)
@@ -69,43 +81,48 @@ class EncryptedField(models.BinaryField):
 
     def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only=private_only)
+        self.label_lower = cls._meta.label_lower
+        self.plain_key = f"_plain_{self.attname}"
+        self.dirty_key = f"_dirty_{self.attname}"
+        self.aad_key = f"_aad_{self.attname}"
         setattr(cls, self.attname, _Descriptor(self))
-
-    @property
-    def plain_key(self) -> str:
-        return f"_plain_{self.attname}"
-
-    @property
-    def dirty_key(self) -> str:
-        return f"_dirty_{self.attname}"
 
     def where(self, instance: models.Model) -> str:
         return f"{instance._meta.label_lower}.{self.attname}#{instance.pk}"
 
-    def scope(self, instance: models.Model) -> crypto.KeyScope:
+    def scope(self, instance: models.Model) -> KeyScope:
         scope_of = getattr(instance, "encryption_scope", None)
         if scope_of is None:
             raise ImproperlyConfigured(f"{instance._meta.label} has encrypted fields but no encryption_scope()")
         return scope_of()
 
-    def aad(self, instance: models.Model) -> bytes:
-        if instance.pk is None:
+    def aad(self, instance: models.Model, scope: KeyScope | None = None) -> bytes:
+        pk = instance.pk
+        if pk is None:
             raise ImproperlyConfigured(
                 f"{instance._meta.label} needs a primary key known before saving (use a UUID default)"
             )
-        return crypto.aad_for(instance._meta.label_lower, self.attname, self.scope(instance), instance.pk)
+        scope = scope or self.scope(instance)
+        # Per-instance memo, valid while the row id and the scope are the very same objects.
+        data = instance.__dict__
+        memo = data.get(self.aad_key)
+        if memo is not None and memo[0] is pk and memo[1] is scope:
+            return memo[2]  # type: ignore[no-any-return]
+        aad: bytes = _crypto().aad_for(self.label_lower, self.attname, scope, pk)
+        data[self.aad_key] = (pk, scope, aad)
+        return aad
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         data = model_instance.__dict__
         if data.get(self.dirty_key):
             plaintext = data.get(self.plain_key)
-            data[self.attname] = (
-                None
-                if plaintext is None
-                else crypto.encrypt_bytes(
-                    self.scope(model_instance), self.aad(model_instance), self.to_bytes(plaintext)
+            if plaintext is None:
+                data[self.attname] = None
+            else:
+                scope = self.scope(model_instance)
+                data[self.attname] = _crypto().encrypt_bytes(
+                    scope, self.aad(model_instance, scope), self.to_bytes(plaintext)
                 )
-            )
             data.pop(self.dirty_key, None)
         return data.get(self.attname)
 
@@ -125,6 +142,9 @@ class EncryptedField(models.BinaryField):
 
 
 class EncryptedTextField(EncryptedField):
+    _pyi_private_set_type: str | None
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> str:
         return str(value)
 
@@ -136,6 +156,9 @@ class EncryptedTextField(EncryptedField):
 
 
 class EncryptedDecimalField(EncryptedField):
+    _pyi_private_set_type: Decimal | str | None
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> Decimal:
         if isinstance(value, float):
             raise TypeError("amounts are exact: pass a Decimal or a string, never a float")
@@ -149,8 +172,37 @@ class EncryptedDecimalField(EncryptedField):
 
 
 class EncryptedJSONField(EncryptedField):
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_bytes(self, value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
     def from_bytes(self, data: bytes) -> Any:
         return json.loads(data.decode("utf-8"))
+
+
+class EncryptedBinaryField(EncryptedField):
+    """Raw bytes (e.g. a per-file key). Assign `bytearray` or wrap in `PlainBytes` to mark as plaintext:
+    a plain `bytes` assignment is taken as ciphertext loaded from the database."""
+
+    _pyi_private_set_type: PlainBytes | bytearray | bytes | None
+    _pyi_private_get_type: bytes
+
+    def normalise(self, value: Any) -> bytes:
+        return bytes(value.value if isinstance(value, PlainBytes) else value)
+
+    def to_bytes(self, value: bytes) -> bytes:
+        return value
+
+    def from_bytes(self, data: bytes) -> bytes:
+        return data
+
+
+class PlainBytes:
+    """Marks bytes assigned to an EncryptedBinaryField as plaintext to encrypt."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value

@@ -32,9 +32,18 @@ def _configure_transport(sender: Celery, **_: object) -> None:
 @signals.worker_init.connect
 def _refuse_without_master_key(**_: object) -> None:
     """A worker refuses to start without a usable master key, naming the problem."""
-    from confidentiality.crypto import provider
+    import sys
 
-    provider().current_key_id()
+    from django.core.exceptions import ImproperlyConfigured
+
+    from confidentiality.crypto import check_keys
+
+    try:
+        check_keys()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows exceptions from signal handlers; only an exit stops the worker.
+        sys.stderr.write(f"Refusing to start the worker: {exc}\n")
+        raise SystemExit(78) from exc
 
 
 app.autodiscover_tasks()
@@ -47,5 +56,7 @@ app.conf.beat_schedule = {
     "backup-nightly": {"task": "backups.tasks.nightly_backup", "schedule": crontab(hour=2, minute=30)},
     "backup-drill-weekly": {"task": "backups.tasks.weekly_drill", "schedule": crontab(hour=4, minute=0, day_of_week=0)},
     "backup-reap-interrupted": {"task": "backups.tasks.reap_interrupted", "schedule": 600.0},
+    # Crypto-shredding that a crash interrupted after commit is finished within the hour.
+    "shred-pending-keys": {"task": "confidentiality.tasks.shred_pending_keys", "schedule": 3600.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).

@@ -6,8 +6,10 @@ Every secret may be given directly (``NAME``) or as a path to a file holding it
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -72,3 +74,15 @@ def string_list(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def json_object(name: str) -> dict[str, Any]:
+    """A JSON object (e.g. a provider's options); refuses to start when it is not one."""
+    value = _raw(name) or "{}"
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, not {type(parsed).__name__}.")
+    return parsed

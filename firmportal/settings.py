@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -253,6 +254,12 @@ MEDIA_ROOT = Path(env.string("FIRMPORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
+# Uploads stay in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE; larger ones are written to a temp file
+# only as ciphertext under a key that exists in this process's memory alone (see docs/keys-and-backups.md).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "confidentiality.uploads.EncryptingTemporaryFileUploadHandler",
+]
 
 # --- Mail ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.string("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -267,9 +274,19 @@ ADMIN_URL_PREFIX = "console/"
 # --- Keys and encryption ------------------------------------------------------------------------
 # The master key never enters the database: a keyring file (embedded default) or a KMS.
 FIRMPORTAL_KEY_PROVIDER = env.string("FIRMPORTAL_KEY_PROVIDER", "confidentiality.providers.LocalKeyringProvider")
-FIRMPORTAL_KEY_PROVIDER_OPTIONS = {
-    "path": env.string("FIRMPORTAL_KEYRING_FILE", str(VAR_DIR / "keys" / "keyring.json"))
-}
+# Options of the provider: for the local one, the keyring file and the keystore (the SQLite file of
+# wrapped data keys, outside the database); for another provider, JSON in the environment variable.
+_key_provider_options = env.optional("FIRMPORTAL_KEY_PROVIDER_OPTIONS")
+FIRMPORTAL_KEY_PROVIDER_OPTIONS: dict[str, Any] = (
+    env.json_object("FIRMPORTAL_KEY_PROVIDER_OPTIONS")
+    if _key_provider_options
+    else {
+        "path": env.string("FIRMPORTAL_KEYRING_FILE", str(VAR_DIR / "keys" / "keyring.json")),
+        "keystore": env.string("FIRMPORTAL_KEYSTORE_FILE", str(VAR_DIR / "keys" / "keystore.sqlite3")),
+    }
+)
+# How soon other processes notice a destroyed or rotated key (they re-check the keystore this often).
+FIRMPORTAL_KEY_REVALIDATE_SECONDS = env.integer("FIRMPORTAL_KEY_REVALIDATE_SECONDS", 5)
 
 
 # --- Backups (see docs/backups.md) -----------------------------------------------------------

@@ -9,4 +9,5 @@ app_name = "staff"
 urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("backups/", include("backups.urls")),
+    path("keys/", include("confidentiality.keys_urls")),
 ]

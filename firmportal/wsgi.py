@@ -6,6 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firmportal.settings")
 application = get_wsgi_application()
 
 # Refuse to start without a usable master key (names the problem instead of failing on first use).
-from confidentiality.crypto import provider  # noqa: E402
+from confidentiality.crypto import check_keys  # noqa: E402
 
-provider().current_key_id()
+check_keys()

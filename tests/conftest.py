@@ -58,11 +58,14 @@ def master_keyring() -> None:
 
     from django.conf import settings
 
-    from confidentiality.providers import LocalKeyringProvider
+    from confidentiality.providers import Keystore, LocalKeyringProvider
 
     path = Path(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"])
+    keystore = Path(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["keystore"])
     if not path.exists():
-        LocalKeyringProvider.create(path)
+        LocalKeyringProvider.create(path, keystore=keystore)
+    if not keystore.exists():
+        Keystore.create(keystore)
 
 
 @pytest.fixture(scope="session", autouse=True)

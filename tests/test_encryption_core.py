@@ -37,7 +37,7 @@ def test_value_round_trips_and_the_column_holds_no_plaintext() -> None:
 def test_values_and_serialisers_see_ciphertext_only() -> None:
     client = _client()
     (value,) = Client.objects.filter(pk=client.pk).values_list("name", flat=True)
-    assert NAME.encode() not in bytes(value)
+    assert NAME.encode() not in bytes(value)  # type: ignore[arg-type]  # values() gives ciphertext bytes
     field = Client._meta.get_field("name")
     assert NAME.encode() not in bytes(field.value_from_object(Client.objects.get(pk=client.pk)))
 
@@ -73,21 +73,28 @@ def test_a_flipped_bit_fails_and_is_never_shown() -> None:
         _ = Client.objects.get(pk=a.pk).name
 
 
-def test_destroyed_key_makes_the_value_unreadable() -> None:
+def test_destroyed_key_makes_the_value_unreadable(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     a = _client()
-    DataKey.objects.filter(owner=f"client:{a.pk}").update(state=DataKeyState.DESTROYED, wrapped_key=None)
-    crypto.reset_caches()
+    key = DataKey.objects.get(owner=f"client:{a.pk}")
+    with django_capture_on_commit_callbacks(execute=True):
+        crypto.destroy_data_key(key.id, actor=None, reason="test")
+    assert crypto.provider().get(str(key.id), context=key.wrap_context()) is None
     with pytest.raises(crypto.KeyDestroyedError):
         _ = Client.objects.get(pk=a.pk).name
 
 
 def test_wrong_master_key_cannot_unwrap(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
     from confidentiality.providers import LocalKeyringProvider
 
     a = _client()
+    # Same keystore, but a keyring whose key of the same name is different.
+    store = tmp_path / "keystore.sqlite3"
+    shutil.copy(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["keystore"], store)
     other = tmp_path / "other-keyring.json"
-    LocalKeyringProvider.create(other, key_id=DataKey.objects.get(owner=f"client:{a.pk}").master_key_id)
-    settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS = {"path": str(other)}
+    LocalKeyringProvider.create(other, key_id=DataKey.objects.get(owner=f"client:{a.pk}").master_key_id, keystore=store)
+    settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS = {"path": str(other), "keystore": str(store)}
     crypto.reset_caches()
     try:
         with pytest.raises(crypto.DecryptionError):

@@ -1,0 +1,3 @@
+"""Admin-console registrations of this app (keys: confidentiality/keys_admin.py)."""
+
+from confidentiality import keys_admin  # noqa: F401
