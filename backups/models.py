@@ -27,6 +27,11 @@ class BackupAction(models.TextChoices):
     DRILL_PASSED = "restore_drill_passed", _("Restore drill passed")
     DRILL_FAILED = "restore_drill_failed", _("Restore drill failed")
     BACKUP_RESTORED = "backup_restored", _("Backup restored into a database")
+    KEYSTORE_BACKED_UP = "keystore_backed_up", _("Keystore backed up")
+    KEYSTORE_BACKUPS_PRUNED = (
+        "keystore_backups_pruned",
+        _("Keystore backups deleted (older than a destruction, or surplus)"),
+    )
 
 
 class RunState(models.TextChoices):

@@ -6,7 +6,7 @@ import uuid
 
 from celery import shared_task
 
-from backups import services
+from backups import keystore_backup, services
 from backups.models import BackupRun, RunState, Trigger
 
 
@@ -21,6 +21,7 @@ def nightly_backup() -> None:
     run = BackupRun.objects.create(trigger=Trigger.SCHEDULED)
     services.perform_backup(run_id=run.pk)
     services.prune_backups(actor=None)
+    keystore_backup.sync_keystore_backup()
 
 
 @shared_task(name="backups.tasks.run_drill")
@@ -40,6 +41,11 @@ def weekly_drill() -> None:
 @shared_task(name="backups.tasks.reap_interrupted")
 def reap_interrupted() -> None:
     services.reap_interrupted_runs()
+
+
+@shared_task(name="backups.tasks.sync_keystore_backup")
+def sync_keystore_backup() -> None:
+    keystore_backup.sync_keystore_backup()
 
 
 __all__ = ["RunState", "nightly_backup", "reap_interrupted", "run_backup", "run_drill", "weekly_drill"]

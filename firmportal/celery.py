@@ -56,6 +56,8 @@ app.conf.beat_schedule = {
     "backup-nightly": {"task": "backups.tasks.nightly_backup", "schedule": crontab(hour=2, minute=30)},
     "backup-drill-weekly": {"task": "backups.tasks.weekly_drill", "schedule": crontab(hour=4, minute=0, day_of_week=0)},
     "backup-reap-interrupted": {"task": "backups.tasks.reap_interrupted", "schedule": 600.0},
+    # The keystore backup follows the keystore: rewritten within 5 minutes of any destruction.
+    "keystore-backup-sync": {"task": "backups.tasks.sync_keystore_backup", "schedule": 300.0},
     # Crypto-shredding that a crash interrupted after commit is finished within the hour.
     "shred-pending-keys": {"task": "confidentiality.tasks.shred_pending_keys", "schedule": 3600.0},
 }

@@ -328,6 +328,10 @@ FIRMPORTAL_BACKUP_RECIPIENTS_FILE = Path(
 FIRMPORTAL_BACKUP_DRILL_IDENTITY_FILE = Path(
     env.string("FIRMPORTAL_BACKUP_DRILL_IDENTITY_FILE", str(VAR_DIR / "backups" / "keys" / "drill-identity.txt"))
 )
+# The keystore (wrapped data keys) is backed up apart from the database backups, briefly: see
+# backups/keystore_backup.py. FIRMPORTAL_BACKUP_KEYSTORE_BACKEND/_PATH/_S3_* as for the targets above.
+FIRMPORTAL_KEYSTORE_BACKUP_TARGET = _backup_target("keystore", VAR_DIR / "keystore-backups")
+FIRMPORTAL_KEYSTORE_BACKUP_KEEP = env.integer("FIRMPORTAL_KEYSTORE_BACKUP_KEEP", 3)
 FIRMPORTAL_BACKUP_RATE_LIMIT = env.integer("FIRMPORTAL_BACKUP_RATE_LIMIT", 0)  # bytes/second, 0 = no limit
 FIRMPORTAL_BACKUP_STALE_SECONDS = env.integer("FIRMPORTAL_BACKUP_STALE_SECONDS", 600)
 FIRMPORTAL_BACKUP_MAX_AGE_HOURS = env.integer("FIRMPORTAL_BACKUP_MAX_AGE_HOURS", 26)

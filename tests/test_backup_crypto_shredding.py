@@ -8,6 +8,7 @@ these backups), and `crypto.destroy_scope` deletes it there.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connections
@@ -64,7 +65,8 @@ def test_a_backup_holds_no_usable_data_key(backup_dirs: Path) -> None:
     """No table of a restored backup holds any data key's wrapped material from the keystore."""
     make_client()
     run = services.backup_now(actor=None)
-    materials = [wrapped for _id, _master, wrapped, _ctx in crypto.provider().keystore.entries()]
+    provider: Any = crypto.provider()
+    materials = [wrapped for _id, _master, wrapped, _ctx in provider.keystore.entries()]
     assert materials
     with scratch_database() as scratch:
         from backups import archive
