@@ -23,6 +23,8 @@ $PY -m celery -A firmportal worker --beat --pool=solo -l INFO \
   --schedule var/celerybeat-schedule >var/log-worker.txt 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+# The first heartbeat now rather than a minute from now, so /healthz is green from the start.
+$PY -m celery -A firmportal call firmportal.tasks.heartbeat >/dev/null
 echo "Worker and beat started (log: var/log-worker.txt)."
 echo "FirmPortal: http://127.0.0.1:8000/"
 $PY -m gunicorn firmportal.wsgi:application --bind 127.0.0.1:8000 --workers 2 --threads 4 --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
