@@ -38,6 +38,7 @@ def local_targets(base: Path) -> dict[str, Any]:
 def backup_dirs(tmp_path: Path, settings: Any) -> Path:
     ensure_backup_keys()
     settings.FIRMPORTAL_BACKUP_TARGETS = local_targets(tmp_path)
+    settings.MEDIA_ROOT = tmp_path / "media"  # only this test's media files, not other tests' leftovers
     return tmp_path
 
 

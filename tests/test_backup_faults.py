@@ -101,10 +101,11 @@ def test_full_target_fails_the_run_keeps_older_backups_and_the_other_copy(
 
 def test_read_only_target_fails_the_run(tmp_path: Path, settings: Any, alerted: list[str]) -> None:
     ensure_backup_keys()
-    with tmpfs(tmp_path / "primary", size="4m") as primary:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with tmpfs(tmp_path / "primary", size="16m") as primary:
         settings.FIRMPORTAL_BACKUP_TARGETS = local_targets(tmp_path)
         older = services.backup_now(actor=None)
-        assert older.state == RunState.SUCCEEDED
+        assert older.state == RunState.SUCCEEDED, older.failure_reason
         subprocess.run(["mount", "-o", "remount,ro", str(primary)], check=True)
         run = services.backup_now(actor=None)
         _assert_failed_and_alerted(run, alerted, reason="Read-only file system")
@@ -162,6 +163,7 @@ def test_s3_offsite_target_stores_and_verifies_then_fails_clearly_when_down(
     import boto3
 
     ensure_backup_keys()
+    settings.MEDIA_ROOT = tmp_path / "media"
     url, process = moto_server
     s3 = boto3.client(
         "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
@@ -192,6 +194,7 @@ def test_worker_killed_mid_backup_leaves_no_good_partial_and_is_failed(
     ensure_backup_keys()
     targets = local_targets(tmp_path)
     settings.FIRMPORTAL_BACKUP_TARGETS = targets
+    settings.MEDIA_ROOT = tmp_path / "media"
     older = services.backup_now(actor=None)
     assert older.state == RunState.SUCCEEDED
     media = tmp_path / "media"
@@ -230,6 +233,7 @@ def test_worker_killed_mid_backup_leaves_no_good_partial_and_is_failed(
 @pytest.fixture
 def good_backup(tmp_path: Path, settings: Any) -> BackupRun:
     ensure_backup_keys()
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.FIRMPORTAL_BACKUP_TARGETS = local_targets(tmp_path)
     make_client()
     run = services.backup_now(actor=None)
@@ -275,6 +279,7 @@ def test_the_wrong_key_fails_the_drill_naming_it(tmp_path: Path, good_backup: Ba
 def test_a_bit_flipped_after_writing_is_caught_by_the_copy_verification(tmp_path: Path, settings: Any) -> None:
     """The stored copies are re-read after writing: a target that stores something else fails."""
     ensure_backup_keys()
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.FIRMPORTAL_BACKUP_TARGETS = local_targets(tmp_path)
     settings.FIRMPORTAL_BACKUP_TARGETS["offsite"]["BACKEND"] = "tests.test_backup_faults.CorruptingTarget"
     run = services.backup_now(actor=None)

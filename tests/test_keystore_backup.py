@@ -16,7 +16,7 @@ from confidentiality.keyscope import KeyScope
 from confidentiality.models import DataKey
 from tests.backup_support import ensure_backup_keys, make_client, recovery_identity
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -53,14 +53,17 @@ def test_sync_does_nothing_when_the_keystore_did_not_change(keystore_dir: Path) 
     assert again["made"] is None and again["deleted"] == []
 
 
-def test_a_destruction_replaces_every_older_keystore_backup(keystore_dir: Path) -> None:
+def test_a_destruction_replaces_every_older_keystore_backup(
+    keystore_dir: Path, django_capture_on_commit_callbacks: Any
+) -> None:
     doomed, kept = make_client("待销毁客户"), make_client("保留客户")
     before = keystore_backup.sync_keystore_backup()["made"]
     doomed_key = str(DataKey.objects.get(owner=f"client:{doomed.pk}").pk)
     kept_key = str(DataKey.objects.get(owner=f"client:{kept.pk}").pk)
     assert {doomed_key, kept_key} <= _key_ids(before)
 
-    crypto.destroy_scope(KeyScope.for_client(doomed.pk), actor=None, reason="retention")
+    with django_capture_on_commit_callbacks(execute=True):  # the keystore deletion runs on commit
+        crypto.destroy_scope(KeyScope.for_client(doomed.pk), actor=None, reason="retention")
     outcome = keystore_backup.sync_keystore_backup()
 
     assert outcome["made"] and before in outcome["deleted"]

@@ -84,6 +84,8 @@ def _production_env(**extra: str) -> dict[str, str]:
             "DJANGO_ALLOWED_HOSTS": "portal.firm.example",
             "FIRMPORTAL_VAR_DIR": str(ROOT / "var" / "test-deploy"),
             "FIRMPORTAL_KEYRING_FILE": str(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"]),
+            # Since the keystore (crypto slice), the start-up check needs it too.
+            "FIRMPORTAL_KEYSTORE_FILE": str(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["keystore"]),
         }
     )
     env.update(extra)
