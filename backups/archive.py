@@ -69,17 +69,21 @@ class ChunkReader(io.RawIOBase):
             parts = [self._buffer[self._offset :], *self._chunks]
             self._buffer, self._offset = b"", 0
             return b"".join(parts)
-        while len(self._buffer) - self._offset < size:
-            try:
-                chunk = next(self._chunks)
-            except StopIteration:
-                break
-            if chunk:
-                self._buffer = self._buffer[self._offset :] + chunk
-                self._offset = 0
-        out = self._buffer[self._offset : self._offset + size]
-        self._offset += len(out)
-        return out
+        out: list[bytes] = []
+        wanted = size
+        while wanted > 0:
+            if self._offset >= len(self._buffer):
+                # Take the next chunk as it is (no concatenation: a chunk may be a 4 MiB part).
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer, self._offset = chunk, 0
+                continue
+            piece = self._buffer[self._offset : self._offset + wanted]
+            self._offset += len(piece)
+            wanted -= len(piece)
+            out.append(piece)
+        return out[0] if len(out) == 1 else b"".join(out)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
@@ -195,17 +199,31 @@ def tar_file_member(name: str, path: str | os.PathLike[str], *, mtime: float) ->
 
 
 def tar_parts(prefix: str, stream: Iterable[bytes], *, mtime: float, part_size: int = PART_SIZE) -> Iterator[bytes]:
-    """A stream of unknown length as members `prefix.00000`, `prefix.00001`, ... of `part_size` bytes."""
-    buffer = bytearray()
+    """A stream of unknown length as members `prefix.00000`, `prefix.00001`, ... of `part_size` bytes.
+
+    A part is held as the list of its chunks (never joined), so no large contiguous buffers are
+    allocated and freed over and over (which fragments the heap and lets RSS creep with size)."""
+    pending: list[bytes] = []
+    held = 0
     index = 0
+
+    def emit(chunks: list[bytes], size: int, number: int) -> Iterator[bytes]:
+        yield _header(f"{prefix}.{number:05d}", size, mtime)
+        yield from chunks
+        if pad := (-size) % tarfile.BLOCKSIZE:
+            yield b"\0" * pad
+
     for chunk in stream:
-        buffer += chunk
-        while len(buffer) >= part_size:
-            yield from tar_member(f"{prefix}.{index:05d}", bytes(buffer[:part_size]), mtime=mtime)
-            del buffer[:part_size]
-            index += 1
-    if buffer or index == 0:
-        yield from tar_member(f"{prefix}.{index:05d}", bytes(buffer), mtime=mtime)
+        while chunk:
+            take = chunk[: part_size - held]
+            chunk = chunk[len(take) :]
+            pending.append(take)
+            held += len(take)
+            if held == part_size:
+                yield from emit(pending, held, index)
+                pending, held, index = [], 0, index + 1
+    if pending or index == 0:
+        yield from emit(pending, held, index)
 
 
 def tar_end() -> Iterator[bytes]:
