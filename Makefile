@@ -60,7 +60,7 @@ chaos: install
 	$(PY) -m chaos $(CHAOS_ARGS)
 
 messages: install
-	for app in . accounts audit clients confidentiality retention compliance; do \
+	for app in . accounts audit clients confidentiality retention compliance backups portal; do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || true); done
 	$(PY) manage.py compilemessages -l zh_Hans --ignore .venv --ignore var
 

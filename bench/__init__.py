@@ -35,8 +35,8 @@ class Result:
 class Context:
     """What every benchmark gets. Django is set up and the database (a fresh one) is migrated."""
 
-    database_url: str | None  # PostgreSQL when DATABASE_URL is set, else None (SQLite)
-    scratch: Path  # a directory of its own for this run, removed afterwards
+    database_url: str | None = None  # PostgreSQL when DATABASE_URL is set, else None (SQLite)
+    scratch: Path = field(default_factory=lambda: Path("var/bench"))  # removed after the run
     quick: bool = False  # smaller sizes, for the smoke run in the test suite and CI
     extra: dict[str, object] = field(default_factory=dict)
 

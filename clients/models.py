@@ -499,9 +499,5 @@ class Document(models.Model):
         return f"document {self.pk}"
 
     def encryption_scope(self) -> KeyScope:
-<<<<<<< ours
-        # Per category too: a bank statement (10 years) expires long before a source document (30).
-=======
         # The category is part of the key: a document's category must not change after saving.
->>>>>>> theirs
         return KeyScope.for_client(self.client_id, self.fiscal_year, category=self.archive_category)

@@ -72,6 +72,13 @@ app.conf.beat_schedule = {
     # Retention: appraise what expired, and requeue destruction runs whose worker died.
     "retention-daily": {"task": "retention.run_daily", "schedule": crontab(hour=2, minute=30)},
     "retention-resume": {"task": "retention.resume_destruction_runs", "schedule": 600.0},
+    # Backups: nightly at 02:30 (then GFS pruning), a restore drill every Sunday at 04:00, and a
+    # sweep every 10 minutes that fails runs whose worker died mid-way.
+    "backup-nightly": {"task": "backups.tasks.nightly_backup", "schedule": crontab(hour=2, minute=30)},
+    "backup-drill-weekly": {"task": "backups.tasks.weekly_drill", "schedule": crontab(hour=4, minute=0, day_of_week=0)},
+    "backup-reap-interrupted": {"task": "backups.tasks.reap_interrupted", "schedule": 600.0},
+    # The keystore backup follows the keystore: rewritten within 5 minutes of any destruction.
+    "keystore-backup-sync": {"task": "backups.tasks.sync_keystore_backup", "schedule": 300.0},
     # Crypto-shredding that a crash interrupted after commit is finished within the hour.
     "shred-pending-keys": {"task": "confidentiality.tasks.shred_pending_keys", "schedule": 3600.0},
     # Access: clean up assignments, temporary grants and delegations past their end date (access
@@ -79,3 +86,4 @@ app.conf.beat_schedule = {
     "access-expire": {"task": "confidentiality.tasks.expire_access", "schedule": 300.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention).
+# Later slices add their jobs here, in this one place (backups, retention, audit sealing).

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "retention",
     "compliance",
     "proof",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -297,6 +298,60 @@ FIRMPORTAL_KEY_PROVIDER_OPTIONS: dict[str, Any] = (
 FIRMPORTAL_KEY_REVALIDATE_SECONDS = env.integer("FIRMPORTAL_KEY_REVALIDATE_SECONDS", 5)
 # Rows re-encrypted per transaction by a data-key rotation job (its progress is saved per batch).
 FIRMPORTAL_ROTATION_BATCH_SIZE = env.integer("FIRMPORTAL_ROTATION_BATCH_SIZE", 200)
+
+
+# --- Backups (see docs/backups.md) -----------------------------------------------------------
+def _backup_target(name: str, default_path: Path) -> dict[str, object]:
+    prefix = f"FIRMPORTAL_BACKUP_{name.upper()}"
+    if env.string(f"{prefix}_BACKEND", "local") == "s3":
+        return {
+            "BACKEND": "backups.targets.S3Target",
+            "OPTIONS": {
+                "bucket": env.secret(f"{prefix}_S3_BUCKET"),
+                "prefix": env.string(f"{prefix}_S3_PREFIX", "firmportal/"),
+                "endpoint_url": env.optional(f"{prefix}_S3_ENDPOINT_URL"),
+                "region": env.optional(f"{prefix}_S3_REGION"),
+                "access_key": env.optional(f"{prefix}_S3_ACCESS_KEY"),
+                "secret_key": env.optional(f"{prefix}_S3_SECRET_KEY"),
+            },
+        }
+    return {
+        "BACKEND": "backups.targets.LocalDirectoryTarget",
+        "OPTIONS": {"path": env.string(f"{prefix}_PATH", str(default_path))},
+    }
+
+
+FIRMPORTAL_BACKUP_TARGETS = {
+    "primary": _backup_target("primary", VAR_DIR / "backups" / "primary"),
+    # In the embedded default the "off-site" target is a second directory; production points it at
+    # another site (FIRMPORTAL_BACKUP_OFFSITE_BACKEND=s3 and the bucket settings).
+    "offsite": _backup_target("offsite", VAR_DIR / "backups" / "offsite"),
+}
+# age recipients (public keys, age1...) the backups are encrypted to. The matching recovery
+# identity is kept offline, outside the system. `manage.py backup_recovery_key` makes a pair for
+# `make run` and tests under var/backups/keys/ and this file is read when the variable is unset.
+FIRMPORTAL_BACKUP_RECIPIENTS = env.string_list("FIRMPORTAL_BACKUP_RECIPIENTS", [])
+FIRMPORTAL_BACKUP_RECIPIENTS_FILE = Path(
+    env.string("FIRMPORTAL_BACKUP_RECIPIENTS_FILE", str(VAR_DIR / "backups" / "keys" / "recipients.txt"))
+)
+# The identity the automatic restore drill decrypts with (a drill key among the recipients, or the
+# recovery key on a drill host). Never inside a backup, never in the database.
+FIRMPORTAL_BACKUP_DRILL_IDENTITY_FILE = Path(
+    env.string("FIRMPORTAL_BACKUP_DRILL_IDENTITY_FILE", str(VAR_DIR / "backups" / "keys" / "drill-identity.txt"))
+)
+# The keystore (wrapped data keys) is backed up apart from the database backups, briefly: see
+# backups/keystore_backup.py. FIRMPORTAL_BACKUP_KEYSTORE_BACKEND/_PATH/_S3_* as for the targets above.
+FIRMPORTAL_KEYSTORE_BACKUP_TARGET = _backup_target("keystore", VAR_DIR / "keystore-backups")
+FIRMPORTAL_KEYSTORE_BACKUP_KEEP = env.integer("FIRMPORTAL_KEYSTORE_BACKUP_KEEP", 3)
+FIRMPORTAL_BACKUP_RATE_LIMIT = env.integer("FIRMPORTAL_BACKUP_RATE_LIMIT", 0)  # bytes/second, 0 = no limit
+FIRMPORTAL_BACKUP_STALE_SECONDS = env.integer("FIRMPORTAL_BACKUP_STALE_SECONDS", 600)
+FIRMPORTAL_BACKUP_MAX_AGE_HOURS = env.integer("FIRMPORTAL_BACKUP_MAX_AGE_HOURS", 26)
+FIRMPORTAL_BACKUP_KEEP = {
+    "daily": env.integer("FIRMPORTAL_BACKUP_KEEP_DAILY", 7),
+    "weekly": env.integer("FIRMPORTAL_BACKUP_KEEP_WEEKLY", 4),
+    "monthly": env.integer("FIRMPORTAL_BACKUP_KEEP_MONTHLY", 12),
+}
+FIRMPORTAL_BACKUP_DRILL_SAMPLE = env.integer("FIRMPORTAL_BACKUP_DRILL_SAMPLE", 50)
 
 # --- Auditlog ---------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False

@@ -11,6 +11,7 @@ urlpatterns = [
     path("compliance/", include("audit.urls")),
     path("compliance/", include("compliance.urls")),
     path("retention/", include("retention.urls")),
+    path("backups/", include("backups.urls")),
     path("keys/", include("confidentiality.keys_urls")),
     path("access/", include("confidentiality.access_urls")),
 ]

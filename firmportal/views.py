@@ -56,6 +56,12 @@ def health_checks() -> dict[str, bool]:
     """Named checks; later slices add theirs (e.g. the age of the last good backup)."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     checks["worker"] = checks["database"] and _check_worker()
+    if checks["database"]:
+        from backups.queries import backup_health
+
+        backup = backup_health()
+        if backup is not None:  # reported once a first backup was ever attempted
+            checks["backup"] = backup
     return checks
 
 

@@ -14,6 +14,7 @@ unset DATABASE_URL REDIS_URL       # the embedded default, whatever the shell ha
 export FIRMPORTAL_VAR_DIR="$PWD/var"
 
 $PY manage.py init_keyring --if-missing
+$PY manage.py backup_recovery_key --if-missing   # demo keys under var/backups/keys/ (see docs/backups.md)
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput >/dev/null
 $PY manage.py seed_demo

@@ -85,6 +85,8 @@ def _production_env(**extra: str) -> dict[str, str]:
             "FIRMPORTAL_VAR_DIR": str(ROOT / "var" / "test-deploy"),
             "FIRMPORTAL_KEYRING_FILE": str(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["path"]),
             "FIRMPORTAL_AUDIT_SIGNING_KEY_FILE": str(_audit_signing_key()),
+            # Since the keystore (crypto slice), the start-up check needs it too.
+            "FIRMPORTAL_KEYSTORE_FILE": str(settings.FIRMPORTAL_KEY_PROVIDER_OPTIONS["keystore"]),
         }
     )
     env.update(extra)
