@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
 class KeyScope:
     owner: str
     year: int | None = None
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # Scopes are dictionary keys on every encryption: hash once.
+        object.__setattr__(self, "_hash", hash((self.owner, self.year)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def for_client(
@@ -29,7 +38,7 @@ class KeyScope:
 
     @property
     def label(self) -> str:
-        return f"{self.owner}/{self.year if self.year is not None else '-'}"
+        return _label(self.owner, self.year)
 
     @property
     def client_id(self) -> str | None:

@@ -40,7 +40,7 @@ def test_it_admin_backs_up_from_the_dashboard_and_sees_it_verified(  # type: ign
     assert page.get_by_text("当前没有任务在运行。").is_visible()
     with running_worker():
         page.get_by_role("button", name="立即备份").click()
-        page.get_by_text("备份已排队，进度显示在下方。").wait_for()  # noqa: RUF001
+        page.get_by_text("备份已排队，进度显示在下方。").wait_for()
         # htmx polls the panel; it settles on "nothing running" when the worker is done.
         page.get_by_text("当前没有任务在运行。").wait_for(timeout=90_000)
     run = BackupRun.objects.get()
