@@ -36,6 +36,13 @@ class AuditAction(models.TextChoices):
     ALERT_CLOSED = "alert_closed", _("Alert closed")
     ALERT_NOTE_ADDED = "alert_note_added", _("Note added to alert")
     ALERT_RULE_CHANGED = "alert_rule_changed", _("Alert rule changed")
+    DATA_KEY_DESTROYED = "data_key_destroyed", _("Data key destroyed (crypto-shredded)")
+    MASTER_KEY_ROTATED = "master_key_rotated", _("Master key rotated (data keys rewrapped)")
+    DATA_KEY_ROTATION_STARTED = "data_key_rotation_started", _("Data-key rotation started")
+    DATA_KEY_ROTATION_COMPLETED = "data_key_rotation_completed", _("Data-key rotation completed")
+    DATA_KEY_ROTATION_FAILED = "data_key_rotation_failed", _("Data-key rotation failed")
+    DECRYPTION_FAILED = "decryption_failed", _("Decryption failed (tampered or moved ciphertext)")
+    STORED_FILE_DELETED = "stored_file_deleted", _("Encrypted file deleted")
 
 
 class AccessAction(models.TextChoices):
@@ -49,13 +56,6 @@ class AccessAction(models.TextChoices):
     PRINT = "print", _("Printed")
     REVEAL = "reveal", _("Revealed a secret field")
     DENIED = "denied", _("Refused")
-    DATA_KEY_DESTROYED = "data_key_destroyed", _("Data key destroyed (crypto-shredded)")
-    MASTER_KEY_ROTATED = "master_key_rotated", _("Master key rotated (data keys rewrapped)")
-    DATA_KEY_ROTATION_STARTED = "data_key_rotation_started", _("Data-key rotation started")
-    DATA_KEY_ROTATION_COMPLETED = "data_key_rotation_completed", _("Data-key rotation completed")
-    DATA_KEY_ROTATION_FAILED = "data_key_rotation_failed", _("Data-key rotation failed")
-    DECRYPTION_FAILED = "decryption_failed", _("Decryption failed (tampered or moved ciphertext)")
-    STORED_FILE_DELETED = "stored_file_deleted", _("Encrypted file deleted")
 
 
 class AuditEvent(models.Model):

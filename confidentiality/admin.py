@@ -15,7 +15,6 @@ from django.db import models
 from django.http import HttpRequest
 
 from audit import services as audit
-from confidentiality import keys_admin  # noqa: F401 - the key pages of the console
 from confidentiality.fields import EncryptedField
 from confidentiality.models import AccessAuditAction
 
@@ -111,5 +110,8 @@ def register_client_models(site: admin.AdminSite) -> None:
                 continue
             site.register(model, SafeModelAdmin)
 
+
+# The key pages (keys_admin) register their own admins first; every other model gets the safe one.
+from confidentiality import keys_admin  # noqa: E402, F401
 
 register_client_models(admin.site)
