@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chaos.services import PrivatePostgres, PrivateRedis  # noqa: E402
-from load.stack import Stack, manage, stack_env, wait_healthy  # noqa: E402
+from load.stack import Stack, manage, provision_keys, stack_env, wait_healthy  # noqa: E402
 
 
 @dataclass
@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         env = stack_env(database_url=postgres.url, redis_url=redis.url, var_dir=var_dir)
         # Redelivery of a message whose worker died: after 15 s here, not the production 6 h.
         env["CELERY_VISIBILITY_TIMEOUT"] = "15"
+        provision_keys(env)
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput")
         os.environ.update(env)

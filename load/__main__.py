@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from load import page_modules
-from load.stack import ROOT, manage, recreate_database, running, stack_env, wait_healthy
+from load.stack import ROOT, manage, provision_keys, recreate_database, running, stack_env, wait_healthy
 
 
 @dataclass
@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     phase(f"fresh database {db_name}, Redis {redis_url}")
     database_url = recreate_database(server_url, db_name)
     env = stack_env(database_url=database_url, redis_url=redis_url, var_dir=var_dir)
+    provision_keys(env)
     manage(env, "migrate", "--noinput")
     phase("migrated")
     manage(env, "collectstatic", "--noinput")

@@ -66,6 +66,13 @@ def stack_env(*, database_url: str, redis_url: str, var_dir: Path) -> dict[str, 
     return env
 
 
+def provision_keys(env: dict[str, str]) -> None:
+    """The keys that live outside the database: master keyring and keystore, backup recovery key.
+    (The audit seal key is made under the var dir on first use while HTTPS is off.)"""
+    manage(env, "init_keyring", "--if-missing")
+    manage(env, "backup_recovery_key", "--if-missing")
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
