@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import capability_required, client_required, staff_required
 from accounts.models import User
+from audit import services as audit
+from confidentiality import access
 from retention import handover as handovers
 from retention import queries, registers, services
 from retention.models import (
@@ -214,9 +216,11 @@ def schedule(request: HttpRequest) -> HttpResponse:
 @client_required
 def portal_handovers(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    mine = Handover.objects.filter(client__memberships__user=user).defer("package")
+    mine = access.visible_to(user, Handover.objects.defer("package"), perm="clients.view_client")
     if request.method == "POST":
-        handover = get_object_or_404(mine, pk=_uuid(request.POST.get("handover")))
+        handover = access.get_object_for_user(
+            request, mine, _uuid(request.POST.get("handover")), perm="clients.view_client"
+        )
         try:
             handovers.confirm_handover_receipt(handover, actor=user)
             messages.success(request, _("Thank you: the receipt is recorded."))
@@ -229,7 +233,14 @@ def portal_handovers(request: HttpRequest) -> HttpResponse:
 @require_GET
 @client_required
 def portal_handover_package(request: HttpRequest, handover_id: uuid.UUID) -> HttpResponse:
-    handover = get_object_or_404(Handover.objects.filter(client__memberships__user=_user(request)), pk=handover_id)
+    handover = access.get_object_for_user(request, Handover, handover_id, perm="clients.view_client")
+    audit.record_access(
+        request=request,
+        action="download",
+        client_ref=str(handover.client_id),
+        object_type="retention.handover",
+        object_ids=[str(handover.pk)],
+    )
     response = HttpResponse(handovers.read_package(handover), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="handover-{handover.number}.zip"'
     return response
