@@ -43,13 +43,15 @@ class _Descriptor:
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         data = instance.__dict__
-        if isinstance(value, bytes | memoryview):
+        if value is None or isinstance(value, bytes | memoryview):
             # Loaded from the database (or copied as ciphertext): keep it, forget any plaintext.
-            data[self.field.attname] = bytes(value)
+            # None too: a NULL loaded from the database must count as loaded, or Django takes the
+            # field for deferred and a later save() silently skips it.
+            data[self.field.attname] = None if value is None else bytes(value)
             data.pop(self.field.plain_key, None)
             data.pop(self.field.dirty_key, None)
         else:
-            data[self.field.plain_key] = None if value is None else self.field.normalise(value)
+            data[self.field.plain_key] = self.field.normalise(value)
             data[self.field.dirty_key] = True
 
 
@@ -125,6 +127,11 @@ class EncryptedField(models.BinaryField):
 
 
 class EncryptedTextField(EncryptedField):
+    # What django-stubs' mypy plugin takes the attribute to be (plaintext, not the column's bytes;
+    # it adds None only for fields declared with null=True explicitly).
+    _pyi_private_set_type: str | None  # type: ignore[assignment]
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> str:
         return str(value)
 
@@ -136,6 +143,9 @@ class EncryptedTextField(EncryptedField):
 
 
 class EncryptedDecimalField(EncryptedField):
+    _pyi_private_set_type: Decimal | str | None  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
+
     def normalise(self, value: Any) -> Decimal:
         if isinstance(value, float):
             raise TypeError("amounts are exact: pass a Decimal or a string, never a float")
@@ -149,6 +159,9 @@ class EncryptedDecimalField(EncryptedField):
 
 
 class EncryptedJSONField(EncryptedField):
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_bytes(self, value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 

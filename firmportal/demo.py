@@ -47,4 +47,7 @@ def seed() -> list[tuple[str, str]]:
 
     # Demo staff have accepted the NDA and passed confidentiality training, so the access gate is open.
     seed_compliance(officer=User.objects.get(username="compliance_zhou"))
+    from clients.demo import seed_books
+
+    seed_books()
     return listed

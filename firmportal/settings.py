@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionGuardMiddleware",
     "accounts.middleware.AreaGuardMiddleware",
+    "confidentiality.middleware.AccessGateMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "audit.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -145,7 +146,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # Object permissions on client data: the access layer (not guardian's row-only backend).
+    "confidentiality.backends.ClientAccessBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -214,6 +216,9 @@ SILENCED_SYSTEM_CHECKS: list[str] = [
     # Lockout is by account, not by address: a firm's whole office signs in from one NAT address,
     # and one person's typos must not lock out everyone. Guessing one account is what this stops.
     "axes.W006",
+    # guardian's own backend is replaced on purpose by confidentiality.backends.ClientAccessBackend,
+    # which also checks assignment end dates, gates and offboarding (guardian's reads rows only).
+    "guardian.W001",
 ]
 
 CONTENT_SECURITY_POLICY = {

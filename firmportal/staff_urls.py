@@ -10,4 +10,5 @@ urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("compliance/", include("audit.urls")),
     path("compliance/", include("compliance.urls")),
+    path("access/", include("confidentiality.access_urls")),
 ]

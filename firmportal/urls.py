@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    # The books mount here (not inside staff_urls) so their URL names are `clients:...`.
+    path("staff/clients/", include("clients.urls")),
     path("staff/", include("firmportal.staff_urls")),
     path("portal/", include("firmportal.portal_urls")),
     # The anonymous whistleblowing channel: public, no sign-in, no cookies.

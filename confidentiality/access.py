@@ -1,0 +1,338 @@
+"""The access layer: the only way any view, form, template tag, task or report finds client data.
+
+Who may see a client, decided at the moment of access:
+- staff: a live assignment (started, not ended, not past its end date) or an approved temporary
+  grant still running, AND the matching django-guardian object permission row (granted only by
+  `confidentiality.access_services`), AND the NDA/training gates. A global (model-level) permission
+  never grants client access (`accept_global_perms=False` semantics), superusers included;
+- client users: their own companies (`ClientMembership`);
+- delegates: live delegations, read-only, within their scope.
+
+Forbidden looks like missing: `Http404` either way, and a refusal writes a denied-access event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from audit import services as audit
+from clients.models import Client, ClientMembership, ClientRole
+from confidentiality import gates
+from confidentiality.models import (
+    CLIENT_PERMISSIONS,
+    DELEGATE_SCOPE_PERMISSIONS,
+    GRANT_PERMISSIONS,
+    ROLE_PERMISSIONS,
+    AccessGrant,
+    Assignment,
+    ClientGroupObjectPermission,
+    ClientUserObjectPermission,
+    Delegation,
+    DelegationState,
+    GrantState,
+)
+
+M = TypeVar("M", bound=models.Model)
+
+# What client users may do for their own company, by their role there.
+MEMBER_PERMISSIONS: dict[str, frozenset[str]] = {
+    ClientRole.OWNER: frozenset({"view_client", "view_books", "view_documents", "upload_documents"}),
+    ClientRole.FINANCE: frozenset({"view_client", "view_books", "view_documents", "upload_documents"}),
+}
+# A delegate always sees the company's front page, and only the pages of their scope.
+DELEGATE_BASE_PERMISSIONS = frozenset({"view_client"})
+
+DENIED = "denied"
+
+
+# --- Live sources of access --------------------------------------------------------------------------
+
+
+def live_assignments(at: Any = None) -> QuerySet[Assignment]:
+    """Assignments in force at `at` (now by default): started, not ended, not past their end date."""
+    now = at or timezone.now()
+    return Assignment.objects.filter(ended_at__isnull=True, starts_at__lte=now).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
+def live_grants(at: Any = None) -> QuerySet[AccessGrant]:
+    """Approved temporary (or emergency) grants running at `at`."""
+    now = at or timezone.now()
+    return AccessGrant.objects.filter(state=GrantState.APPROVED, starts_at__lte=now, ends_at__gt=now)
+
+
+def live_delegations(at: Any = None) -> QuerySet[Delegation]:
+    now = at or timezone.now()
+    return Delegation.objects.filter(state=DelegationState.ACTIVE, ends_at__gt=now)
+
+
+# --- Who is asking ------------------------------------------------------------------------------------
+
+
+def _codename(perm: str) -> str:
+    app_label, _, codename = perm.rpartition(".")
+    if app_label not in ("", "clients"):
+        return ""
+    return codename if codename in CLIENT_PERMISSIONS else ""
+
+
+def _is_active(user: Any) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and getattr(user, "offboarded_at", None) is None
+    )
+
+
+def is_active_staff(user: Any) -> bool:
+    return _is_active(user) and bool(getattr(user, "is_staff_member", False))
+
+
+def staff_gate_passed(user: Any) -> bool:
+    return bool(gates.gate_status(user).ok)
+
+
+# --- Permissions on one client ------------------------------------------------------------------------
+
+_PERM_CACHE = "_fp_client_perms"
+
+
+def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
+    """The client permission codenames `user` holds on the client right now (empty when none).
+
+    Cached on the user object (one request). Staff: the permissions of their live assignments and
+    grants on that client, intersected with their object-permission rows; gates must be passed.
+    """
+    if not _is_active(user) or client_id is None:
+        return frozenset()
+    key = str(client_id)
+    cache: dict[str, frozenset[str]] = user.__dict__.setdefault(_PERM_CACHE, {})
+    if key in cache:
+        return cache[key]
+    perms: frozenset[str]
+    if user.is_staff_member:
+        perms = _staff_permissions(user, key) if staff_gate_passed(user) else frozenset()
+    elif user.is_client_user:
+        perms = _client_user_permissions(user, key)
+    else:
+        perms = frozenset()
+    cache[key] = perms
+    return perms
+
+
+def _staff_permissions(user: Any, client_id: Any) -> frozenset[str]:
+    now = timezone.now()
+    entitled: set[str] = set()
+    for role in live_assignments(now).filter(user=user, client_id=client_id).values_list("role", flat=True):
+        entitled |= ROLE_PERMISSIONS.get(role, frozenset())
+    if live_grants(now).filter(user=user, client_id=client_id).exists():
+        entitled |= GRANT_PERMISSIONS
+    if not entitled:
+        return frozenset()
+    held = set(
+        ClientUserObjectPermission.objects.filter(user=user, content_object_id=client_id).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    held |= set(
+        ClientGroupObjectPermission.objects.filter(
+            group__in=user.groups.all(), content_object_id=client_id
+        ).values_list("permission__codename", flat=True)
+    )
+    return frozenset(entitled & held)
+
+
+def _client_user_permissions(user: Any, client_id: str) -> frozenset[str]:
+    perms: set[str] = set()
+    for role in ClientMembership.objects.filter(user=user, client_id=client_id).values_list("role", flat=True):
+        perms |= MEMBER_PERMISSIONS.get(role, frozenset())
+    for scope in live_delegations().filter(delegate=user, client_id=client_id).values_list("scope", flat=True):
+        perms |= DELEGATE_BASE_PERMISSIONS
+        for page in scope or []:
+            perms |= DELEGATE_SCOPE_PERMISSIONS.get(page, frozenset())
+    return frozenset(perms)
+
+
+def has_client_perm(user: Any, perm: str, client: Client | Any) -> bool:
+    """`perm` ("clients.<codename>") on `client` (a Client or its id), decided by this layer only."""
+    codename = _codename(perm)
+    if not codename:
+        return False
+    client_id = client.pk if isinstance(client, models.Model) else client
+    return codename in client_permissions(user, client_id)
+
+
+def forget_cached(user: Any) -> None:
+    """Drop the per-request caches on this user object (after a change within the same request)."""
+    user.__dict__.pop(_PERM_CACHE, None)
+    gates.forget(user)
+
+
+def is_delegate_only(user: Any, client_id: Any) -> bool:
+    """True when the client user reaches this client only as a delegate (their reads are all logged)."""
+    if not getattr(user, "is_client_user", False):
+        return False
+    return not ClientMembership.objects.filter(user=user, client_id=client_id).exists()
+
+
+# --- Lists ----------------------------------------------------------------------------------------------
+
+
+def visible_clients(user: Any, *, perm: str | None = None) -> QuerySet[Client]:
+    """Clients this user may see now (optionally: on which they hold `perm`)."""
+    codename = _codename(perm) if perm else "view_client"
+    if not codename or not _is_active(user):
+        return Client.objects.none()
+    if user.is_staff_member:
+        if not staff_gate_passed(user):
+            return Client.objects.none()
+        now = timezone.now()
+        roles = [role for role, perms in ROLE_PERMISSIONS.items() if codename in perms]
+        sources = Q(pk__in=live_assignments(now).filter(user=user, role__in=roles).values("client_id"))
+        if codename in GRANT_PERMISSIONS:
+            sources |= Q(pk__in=live_grants(now).filter(user=user).values("client_id"))
+        held = Q(
+            pk__in=ClientUserObjectPermission.objects.filter(user=user, permission__codename=codename).values(
+                "content_object_id"
+            )
+        ) | Q(
+            pk__in=ClientGroupObjectPermission.objects.filter(
+                group__in=user.groups.all(), permission__codename=codename
+            ).values("content_object_id")
+        )
+        return Client.objects.filter(sources).filter(held)
+    if user.is_client_user:
+        member_roles = [role for role, perms in MEMBER_PERMISSIONS.items() if codename in perms]
+        condition = Q(pk__in=ClientMembership.objects.filter(user=user, role__in=member_roles).values("client_id"))
+        # A person is the delegate of a handful of companies at most: their scopes are read here.
+        delegated = [
+            client_id
+            for client_id, scope in live_delegations().filter(delegate=user).values_list("client_id", "scope")
+            if codename in DELEGATE_BASE_PERMISSIONS
+            or any(codename in DELEGATE_SCOPE_PERMISSIONS.get(page, frozenset()) for page in scope or [])
+        ]
+        if delegated:
+            condition |= Q(pk__in=delegated)
+        return Client.objects.filter(condition)
+    return Client.objects.none()
+
+
+def visible_to(user: Any, queryset: QuerySet[M], *, perm: str | None = None) -> QuerySet[M]:
+    """Filters a client-scoped queryset (a model with a `client` foreign key, or Client) to what `user` may see."""
+    clients = visible_clients(user, perm=perm).values("pk")
+    if queryset.model is Client:
+        return queryset.filter(pk__in=clients)
+    return queryset.filter(client__in=clients)
+
+
+# --- One object -----------------------------------------------------------------------------------------
+
+
+def _split(request_or_user: Any) -> tuple[HttpRequest | None, Any]:
+    if isinstance(request_or_user, HttpRequest):
+        return request_or_user, request_or_user.user
+    return None, request_or_user
+
+
+def _request_for(request: HttpRequest | None, user: Any) -> HttpRequest:
+    """The request to record against; a bare one for calls made outside a request (tasks, reports)."""
+    if request is not None:
+        return request
+    bare = HttpRequest()
+    bare.user = user
+    return bare
+
+
+def record_denied(
+    request_or_user: Any, *, client_id: Any = "", object_type: str = "", object_ids: list[str] | None = None
+) -> None:
+    request, user = _split(request_or_user)
+    audit.record_access(
+        request=_request_for(request, user),
+        action=DENIED,
+        client_ref=str(client_id or ""),
+        object_type=object_type,
+        object_ids=object_ids or [],
+    )
+
+
+def require_gate(request_or_user: Any) -> None:
+    """Staff who have not passed the gates are stopped before any lookup (so nothing is confirmed)."""
+    _, user = _split(request_or_user)
+    if is_active_staff(user) and not staff_gate_passed(user):
+        record_denied(request_or_user, object_type="gate")
+        raise gates.AccessGateBlockedError(gates.gate_status(user))
+
+
+def _parse_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _log_delegate_read(
+    request: HttpRequest | None, user: Any, client_id: Any, object_type: str, ids: list[str]
+) -> None:
+    if request is not None and is_delegate_only(user, client_id):
+        audit.record_access(
+            request=request, action="view", client_ref=str(client_id), object_type=object_type, object_ids=ids
+        )
+
+
+def get_client_for_user(request_or_user: Any, client_id: Any, *, perm: str = "clients.view_client") -> Client:
+    """The client, when `user` holds `perm` on it now; `Http404` when missing or forbidden."""
+    request, user = _split(request_or_user)
+    require_gate(request_or_user)
+    pk = _parse_uuid(client_id)
+    client = Client.objects.filter(pk=pk).first() if pk is not None else None
+    if client is None:
+        raise Http404
+    if not has_client_perm(user, perm, client):
+        record_denied(request_or_user, client_id=client.pk, object_type="clients.client", object_ids=[str(client.pk)])
+        raise Http404
+    _log_delegate_read(request, user, client.pk, "clients.client", [str(client.pk)])
+    return client
+
+
+def client_id_of(obj: models.Model) -> Any:
+    """The client a client-scoped object belongs to (the object itself for a Client)."""
+    if isinstance(obj, Client):
+        return obj.pk
+    client_id = getattr(obj, "client_id", None)
+    if client_id is None:
+        raise TypeError(f"{obj._meta.label} is not client-scoped (no client foreign key)")
+    return client_id
+
+
+def get_object_for_user(request_or_user: Any, model_or_queryset: type[M] | QuerySet[M], pk: Any, *, perm: str) -> M:
+    """A client-scoped object, when `user` holds `perm` on its client now; `Http404` when missing or forbidden."""
+    request, user = _split(request_or_user)
+    require_gate(request_or_user)
+    queryset: QuerySet[M] = (
+        model_or_queryset if isinstance(model_or_queryset, QuerySet) else model_or_queryset._default_manager.all()
+    )
+    try:
+        obj = queryset.filter(pk=pk).first()
+    except (ValidationError, ValueError, TypeError):
+        obj = None
+    if obj is None:
+        raise Http404
+    client_id = client_id_of(obj)
+    label = obj._meta.label_lower
+    if not has_client_perm(user, perm, client_id):
+        record_denied(request_or_user, client_id=client_id, object_type=label, object_ids=[str(obj.pk)])
+        raise Http404
+    _log_delegate_read(request, user, client_id, label, [str(obj.pk)])
+    return obj

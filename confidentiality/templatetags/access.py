@@ -1,0 +1,32 @@
+"""Object permissions in templates: `{% load access %}`.
+
+{% if "view_books" in user|client_perms:client %} ... {% endif %}
+{% has_client_perm user "clients.view_books" client as can_view_books %}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from confidentiality import access
+
+register = template.Library()
+
+
+@register.filter
+def client_perms(user: Any, obj: Any) -> frozenset[str]:
+    """The client permission codenames `user` holds on `obj` (a client or a client-scoped object)."""
+    if obj is None:
+        return frozenset()
+    try:
+        client_id = obj.pk if obj.__class__.__name__ == "Client" else access.client_id_of(obj)
+    except TypeError:
+        return frozenset()
+    return access.client_permissions(user, client_id)
+
+
+@register.simple_tag
+def has_client_perm(user: Any, perm: str, obj: Any) -> bool:
+    return f"{perm}".rpartition(".")[2] in client_perms(user, obj)
