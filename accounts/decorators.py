@@ -14,12 +14,20 @@ from accounts import services
 View = Callable[..., HttpResponse]
 
 
+def refuse(request: HttpRequest, *, reason: str) -> Http404:
+    """A refusal looks like a missing page, and is recorded as a denied access."""
+    from audit import services as audit
+
+    audit.record_access(request=request, action="denied", object_type=reason)
+    return Http404()
+
+
 def staff_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not (user.is_authenticated and user.is_staff_member and user.is_verified()):  # type: ignore[attr-defined]
-            raise Http404
+            raise refuse(request, reason="area")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -30,9 +38,9 @@ def client_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not (user.is_authenticated and user.is_client_user):
-            raise Http404
+            raise refuse(request, reason="area")
         if services.needs_second_factor(user) and not user.is_verified():  # type: ignore[attr-defined]
-            raise Http404
+            raise refuse(request, reason="area")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -46,7 +54,7 @@ def capability_required(*codenames: str) -> Callable[[View], View]:
         @staff_required
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not all(request.user.has_perm(f"accounts.{codename}") for codename in codenames):
-                raise Http404
+                raise refuse(request, reason="capability")
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -27,6 +27,14 @@ def _login_redirect(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("accounts:login") + (f"?{query}" if query else ""))
 
 
+def _refused(request: HttpRequest) -> Http404:
+    """The wrong kind of person for this area: a 404, recorded as a denied access."""
+    from audit import services as audit
+
+    audit.record_access(request=request, action="denied", object_type="area")
+    return Http404()
+
+
 class SessionGuardMiddleware:
     """Ends sessions that were revoked (epoch changed) or left idle too long."""
 
@@ -74,11 +82,11 @@ class AreaGuardMiddleware:
         if not user.is_authenticated:
             return _login_redirect(request)
         if area in ("staff", "console") and not user.is_staff_member:
-            raise Http404
+            raise _refused(request)
         if area == "portal" and not user.is_client_user:
-            raise Http404
+            raise _refused(request)
         if services.needs_second_factor(user) and not user.is_verified():  # type: ignore[attr-defined]
             return HttpResponseRedirect(reverse("accounts:otp-verify"))
         if area == "console" and not (user.has_role(StaffRole.FIRM_ADMIN) and user.is_staff):
-            raise Http404
+            raise _refused(request)
         return self.get_response(request)

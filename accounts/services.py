@@ -140,6 +140,10 @@ def record_failed_sign_in(request: HttpRequest, username: str) -> None:
         request=request,
     )
     log.warning("sign-in refused username_hash=%s ip=%s", audit.pseudonym(username), client_ip(request))
+    # An offboarded account trying to sign in alerts compliance.
+    from confidentiality.access_services import note_offboarded_signin_attempt
+
+    note_offboarded_signin_attempt(request, username)
 
 
 @transaction.atomic

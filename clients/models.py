@@ -66,6 +66,9 @@ class Client(models.Model):
     bank_accounts = EncryptedJSONField(_("bank accounts"))
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Secret fields: masked, revealed only with a stated purpose (confidentiality.secret_fields).
+    SECRET_FIELDS = ("bank_accounts",)
+
     class Meta:
         verbose_name = _("client")
         verbose_name_plural = _("clients")

@@ -44,6 +44,7 @@ from clients.models import (
     VoucherState,
 )
 from clients.validators import parse_amount, validate_credit_code
+from confidentiality.duties import check_separation
 
 MAX_LINES = 200
 MAX_SUMMARY = 200
@@ -585,6 +586,7 @@ def review_voucher(voucher: Voucher, *, actor: Any) -> Voucher:
         raise ValidationError(
             _("You prepared this voucher, so someone else must review it."), code="reviewer_is_preparer"
         )
+    check_separation(preparer=voucher.preparer_id, reviewer=actor.pk)
     _refuse_closed(voucher.period)
     voucher.state = VoucherState.REVIEWED
     voucher.reviewer = actor
@@ -684,6 +686,7 @@ def post_voucher(voucher: Voucher, *, actor: Any) -> Voucher:
     _refuse_posted(voucher)
     if voucher.state != VoucherState.REVIEWED:
         raise ValidationError(_("A voucher must be reviewed before it is posted."), code="not_reviewed")
+    check_separation(preparer=voucher.preparer_id, reviewer=voucher.reviewer_id, poster=actor.pk)
     _refuse_closed(voucher.period)
     lines = list(voucher.lines.all())
     debit = sum((line.amount for line in lines if line.side == Side.DEBIT), ZERO)

@@ -7,17 +7,7 @@ a redirect to the page that says what is missing and whom to ask.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
-
-from django.apps import apps
-
-
-@dataclass(frozen=True)
-class GateStatus:
-    ok: bool
-    missing: list[str] = field(default_factory=list)
-    whom_to_ask: list[str] = field(default_factory=list)
 
 
 class AccessGateBlockedError(Exception):
@@ -32,21 +22,13 @@ _CACHE_ATTR = "_fp_gate_status"
 
 
 def gate_status(user: Any) -> Any:
-    """Whether `user` (staff) has passed the NDA and training gates; cached on the user object.
-
-    The cache lives as long as the user object, i.e. one request.
-    """
+    """`compliance.queries.access_gate(user)` (NDA + training), cached on the user object (one request)."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    if apps.is_installed("compliance"):
-        from compliance.queries import access_gate  # type: ignore[import-not-found,unused-ignore]
+    from compliance.queries import access_gate
 
-        status = access_gate(user)
-    else:
-        # Until the compliance programme is installed there are no NDA or training records to
-        # check; the gate is open. (See the access slice's report: wiring lands with compliance.)
-        status = GateStatus(ok=True)
+    status = access_gate(user)
     setattr(user, _CACHE_ATTR, status)
     return status
 

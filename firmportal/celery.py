@@ -60,5 +60,8 @@ app.conf.beat_schedule = {
         "task": "compliance.tasks.send_third_party_review_reminders",
         "schedule": crontab(hour=7, minute=5),
     },
+    # Access: clean up assignments, temporary grants and delegations past their end date (access
+    # itself already stopped at the end date: the access layer checks it on every request).
+    "access-expire": {"task": "confidentiality.tasks.expire_access", "schedule": 300.0},
 }
 # Later slices add their jobs here, in this one place (backups, retention).

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from confidentiality.access_views import accept_invitation
 from firmportal import views
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("portal/", include("firmportal.portal_urls")),
     # The anonymous whistleblowing channel: public, no sign-in, no cookies.
     path("report/", include("compliance.public_urls")),
+    # A delegate's invitation link: outside /portal/, the invited person has no account yet.
+    path("delegate/accept/<str:token>/", accept_invitation, name="delegate-accept"),
     path("console/", admin.site.urls),
 ]
 

@@ -30,3 +30,24 @@ def client_perms(user: Any, obj: Any) -> frozenset[str]:
 @register.simple_tag
 def has_client_perm(user: Any, perm: str, obj: Any) -> bool:
     return f"{perm}".rpartition(".")[2] in client_perms(user, obj)
+
+
+@register.inclusion_tag("confidentiality/access/secret_masked.html", takes_context=True)
+def secret_field(context: Any, obj: Any, field: str) -> dict[str, Any]:
+    """A secret field, masked, with a "Reveal" link (htmx swaps in the purpose form, then the value).
+
+    `{% secret_field employee "id_number" %}` on any client-scoped model declaring SECRET_FIELDS.
+    """
+    from confidentiality import secret_fields as secrets
+
+    if field not in secrets.secret_fields(obj):
+        raise template.TemplateSyntaxError(f"{obj._meta.label} does not declare {field!r} secret")
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return {
+        "obj": obj,
+        "model": obj._meta.label_lower,
+        "field": field,
+        "mask": secrets.MASK,
+        "can_reveal": user is not None and "reveal_secret" in client_perms(user, obj),
+    }

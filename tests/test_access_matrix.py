@@ -1,0 +1,208 @@
+"""The access matrix: every URL pattern that takes a client-scoped object, for every person in the cast.
+
+The URL patterns are found by walking the resolver, so a new view is covered the day it is added:
+a pattern with an id keyword nobody here knows fails the test until a factory (and, where the view
+is not "anyone assigned to the client", its allowed set) is added below.
+
+For each pattern and person: the allowed get 200 (GET pages) or a non-404 answer (POST-only
+actions: 302 or a 400 form error); everyone else gets 404 with a denied-access event written in
+that request. An offboarded person has no session any more: they are sent to sign in (302), never
+shown anything. Each request runs in a savepoint that is rolled back, so actions do not leak
+between people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts.models import StaffRole, User
+from audit.models import AccessEvent
+from clients.models import Client
+from confidentiality import access_services
+from confidentiality.models import AccessPurpose, Assignment, AssignmentRole
+from tests import cast
+from tests.access_cast import World, assign, build_world
+
+# Keyword arguments that name something other than a client-scoped object.
+NOT_CLIENT_SCOPED = {
+    "user_id",  # a staff member (offboarding)
+    "report_id",  # a leaver report (per leaver, listed to recipients)
+    "token",
+    "uidb64",
+    "acceptance_id",  # compliance: NDA acceptances, versions, courses, sessions, third parties
+    "version_id",
+    "code",
+    "session_id",
+    "party_id",
+}
+
+# How to name client A's object for each keyword (value or callable of the fixtures).
+Factory = Callable[[World, dict[str, Any]], Any]
+FACTORIES: dict[str, Factory] = {
+    "client_id": lambda w, o: w.client_a.pk,
+    "assignment_id": lambda w, o: Assignment.objects.get(client=w.client_a, user=w.bookkeeper_alice).pk,
+    "grant_id": lambda w, o: o["grant"].pk,
+    "delegation_id": lambda w, o: o["delegation"].pk,
+}
+# Patterns whose keywords go together (a generic view over models).
+PATTERN_KWARGS: dict[str, Factory] = {
+    "staff:access:reveal": lambda w, o: {"model": "clients.client", "pk": w.client_a.pk, "field": "credit_code"},
+}
+PATTERN_OBJECTS: dict[str, Callable[[World, dict[str, Any]], Any]] = {
+    "staff:access:emergency-review": lambda w, o: o["emergency"].pk,
+}
+
+STAFF = ["partner", "alice", "rita", "bob", "otto", "eve", "cora", "ada"]
+CLIENTS = ["a_owner", "b_owner"]
+# Who may use each pattern on client A. Default: staff pages — everyone assigned to client A;
+# portal pages — client A's owner.
+DEFAULT_STAFF = {"partner", "alice", "rita"}
+DEFAULT_PORTAL = {"a_owner"}
+ALLOWED: dict[str, set[str]] = {
+    "staff:access:client": {"partner"},  # manage_client
+    "staff:access:assign": {"partner"},
+    "staff:access:assignment-end": {"partner"},
+    "staff:access:request-withdraw": {"bob"},  # only the requester
+    "staff:access:decide": {"partner"},  # approve_access, not one's own request
+    "staff:access:emergency-review": {"cora"},  # the compliance desk
+    "staff:access:reveal": {"partner", "alice"},  # reveal_secret
+    "portal:delegate-revoke": {"a_owner"},
+}
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, URLPattern]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace
+            nested = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            yield from _walk(entry, prefix + str(entry.pattern), nested)
+        elif entry.name:
+            yield prefix + str(entry.pattern), (f"{namespace}:{entry.name}" if namespace else entry.name), entry
+
+
+def client_scoped_patterns() -> list[tuple[str, list[str]]]:
+    """(url name, keyword names) of every pattern taking a client-scoped object."""
+    found = []
+    for route, name, entry in _walk(get_resolver()):
+        keywords = sorted(entry.pattern.converters) if hasattr(entry.pattern, "converters") else []
+        if not keywords or set(keywords) <= NOT_CLIENT_SCOPED:
+            continue
+        if route.startswith("console/"):
+            continue  # the admin console: firm admins only, tested apart
+        found.append((name, keywords))
+    return found
+
+
+@pytest.fixture
+def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, User], dict[str, Any]]:
+    monkeypatch.setattr(Client, "SECRET_FIELDS", ("credit_code",), raising=False)
+    world = build_world()
+    cora = cast.make_staff("compliance_cora", StaffRole.COMPLIANCE_OFFICER)
+    lea = cast.make_staff("leaver_lea", StaffRole.BOOKKEEPER)
+    assign(world.partner, world.client_a, lea, AssignmentRole.BOOKKEEPER)
+    objects: dict[str, Any] = {}
+    objects["grant"] = access_services.request_access(
+        client=world.client_a,
+        purpose=AccessPurpose.QUALITY_REVIEW,
+        purpose_detail="抽查",
+        ends_at=timezone.now() + timedelta(hours=2),
+        actor=world.bookkeeper_bob,
+    )
+    objects["emergency"] = access_services.grant_emergency_access(
+        client=world.client_b,
+        purpose=AccessPurpose.INCIDENT,
+        purpose_detail="紧急",
+        ends_at=timezone.now() + timedelta(hours=2),
+        actor=world.partner,
+    )
+    # The emergency grant is on client B (partner manages both): point its pattern at client A.
+    objects["emergency"].client = world.client_a
+    objects["emergency"].save(update_fields=["client"])
+    objects["delegation"] = access_services.invite_delegate(
+        client=world.client_a,
+        email="lawyer@law.test",
+        scope=["documents"],
+        ends_at=timezone.now() + timedelta(days=10),
+        actor=world.client_a_owner,
+    )
+    people = {
+        "partner": world.partner,
+        "alice": world.bookkeeper_alice,
+        "rita": world.reviewer_rita,
+        "bob": world.bookkeeper_bob,
+        "otto": world.outsider,
+        "eve": world.expired_eve,
+        "cora": cora,
+        "ada": world.admin,
+        "a_owner": world.client_a_owner,
+        "b_owner": world.client_b_owner,
+        "lea": lea,
+    }
+    return world, people, objects
+
+
+def _kwargs(name: str, keywords: list[str], world: World, objects: dict[str, Any]) -> dict[str, Any]:
+    if name in PATTERN_KWARGS:
+        return PATTERN_KWARGS[name](world, objects)
+    values = {}
+    for keyword in keywords:
+        if name in PATTERN_OBJECTS:
+            values[keyword] = PATTERN_OBJECTS[name](world, objects)
+            continue
+        factory = FACTORIES.get(keyword)
+        assert factory is not None, (
+            f"URL {name} takes {keyword!r}: add a factory for it to tests/test_access_matrix.py "
+            "(and its allowed set to ALLOWED if it is not 'anyone assigned to the client')"
+        )
+        values[keyword] = factory(world, objects)
+    return values
+
+
+def test_patterns_are_discovered(db: None) -> None:
+    names = {name for name, _ in client_scoped_patterns()}
+    assert {"staff:access:client", "staff:access:reveal", "portal:delegate-revoke"} <= names
+
+
+def test_access_matrix(matrix: tuple[World, dict[str, User], dict[str, Any]]) -> None:
+    world, people, objects = matrix
+    sessions = {key: cast.signed_in(user) for key, user in people.items()}
+    # lea leaves now: her session (made above) must be dead.
+    access_services.offboard_staff(user=people["lea"], actor=world.admin)
+    problems: list[str] = []
+    checked = 0
+    for name, keywords in client_scoped_patterns():
+        url = reverse(name, kwargs=_kwargs(name, keywords, world, objects))
+        portal = url.startswith("/portal/")
+        allowed = ALLOWED.get(name, DEFAULT_PORTAL if portal else DEFAULT_STAFF)
+        for key in [*STAFF, *CLIENTS, "lea"]:
+            with transaction.atomic():
+                before = AccessEvent.objects.filter(action="denied").count()
+                response = sessions[key].get(url)
+                method = "GET"
+                if response.status_code == 405:
+                    response = sessions[key].post(url, {})
+                    method = "POST"
+                denied = AccessEvent.objects.filter(action="denied").count() - before
+                transaction.set_rollback(True)
+            status = response.status_code
+            checked += 1
+            if key == "lea":
+                ok = status == 302 and "/accounts/login/" in response["Location"]
+                expectation = "sent to sign in"
+            elif key in allowed:
+                ok = status == 200 if method == "GET" else status in (200, 302, 400)
+                expectation = "allowed"
+            else:
+                ok = status == 404 and denied >= 1
+                expectation = "404 with a denied-access event"
+            if not ok:
+                problems.append(f"{method} {name} as {key}: got {status} (denied events {denied}), want {expectation}")
+    assert checked >= 8 * 11
+    assert not problems, "\n".join(problems)
