@@ -2,11 +2,9 @@
 
 from django.urls import include, path
 
-from firmportal import workspace
-
 app_name = "portal"
 
 urlpatterns = [
-    path("", workspace.portal_home, name="home"),
+    path("", include("portal.urls")),
     path("", include("confidentiality.portal_access_urls")),
 ]

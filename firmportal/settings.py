@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "clients",
     "retention",
     "compliance",
+    "portal",
     "proof",
 ]
 
