@@ -2,13 +2,12 @@
 
 from django.urls import include, path
 
-from firmportal import workspace
 from retention import views as retention_views
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", workspace.portal_home, name="home"),
+    path("", include("portal.urls")),
     path("", include("confidentiality.portal_access_urls")),
     path("handover/", retention_views.portal_handovers, name="retention-handovers"),
     path(

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "clients",
     "retention",
     "compliance",
+    "portal",
     "proof",
     "backups",
 ]

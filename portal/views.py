@@ -1,0 +1,96 @@
+"""The client self-service portal: dashboard and "who accessed my data"."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.decorators import client_required
+from audit import services as audit
+from audit.queries import _day_start, client_access_history
+from portal import dashboard
+from portal.forms import HistoryFilterForm
+from portal.selection import my_clients, portal_client
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+@client_required
+def home(request: HttpRequest) -> HttpResponse:
+    client = portal_client(request, perm="clients.view_client")
+    context: dict[str, object] = {"client": client, "clients": my_clients(request)}
+    if client is not None and request.user.has_perm("clients.view_books", client):
+        year, month = dashboard.current_period(client)
+        context["figures"] = dashboard.key_figures(client, year=year, month=month)
+        context["chart"] = dashboard.monthly_chart(client, year=year)
+        audit.record_access(
+            request=request,
+            action="view",
+            client_ref=str(client.pk),
+            object_type="clients.accountbalance",
+            object_ids=[f"{year}-{month:02d}"],
+            purpose="client portal dashboard",
+        )
+    return render(request, "portal/dashboard.html", context)
+
+
+@require_GET
+@client_required
+def access_history(request: HttpRequest) -> HttpResponse:
+    client = portal_client(request, owner_only=True)
+    assert client is not None
+    form = HistoryFilterForm(request.GET or None)
+    rows = []
+    valid = form.is_valid() if request.GET else True
+    if valid:
+        data = form.cleaned_data if request.GET else {}
+        since, until = data.get("since"), data.get("until")
+        rows = client_access_history(
+            str(client.pk),
+            since=_day_start(since) if since else None,
+            until=_day_start(until + timedelta(days=1)) if until else None,
+            actor_kind=data.get("kind") or None,
+        )
+    export = request.GET.get("format") == "csv" and valid
+    audit.record_access(
+        request=request,
+        action="export" if export else "view",
+        client_ref=str(client.pk),
+        object_type="audit.accesshistory",
+        object_ids=[],
+        purpose="client reviews who accessed its data",
+    )
+    if export:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["when", "who", "role", "what", "object", "purpose", "changed"])
+        for row in rows:
+            writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        row.when.isoformat(),
+                        row.who,
+                        row.role,
+                        row.what,
+                        row.object_type,
+                        row.purpose,
+                        int(row.changed),
+                    )
+                ]
+            )
+        response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="access-history.csv"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(request, "portal/access_history.html", {"client": client, "form": form, "rows": rows})
