@@ -177,6 +177,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 OTP_TOTP_ISSUER = env.string("FIRMPORTAL_OTP_ISSUER", "FirmPortal")
 OTP_TOTP_THROTTLE_FACTOR = 1
+# The console never shows anyone's TOTP secret or its QR code (a firm admin could clone a device).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Firm setting: require TOTP of client users too (staff always need it).
 FIRMPORTAL_REQUIRE_CLIENT_2FA = env.boolean("FIRMPORTAL_REQUIRE_CLIENT_2FA", False)
 
