@@ -199,8 +199,16 @@ def start_data_key_rotation(scope: KeyScope, *, actor: Any) -> KeyRotationJob:
 
 
 def start_client_rotation(client_id: uuid.UUID | str, *, actor: Any) -> list[KeyRotationJob]:
-    """Rotate every scope of one client (the client-wide key and each fiscal year's)."""
-    scopes = scopes_of_owner(f"client:{client_id}")
+    """Rotate every scope of one client: the client-wide key and each fiscal year's and archive
+    category's (owners `client:<id>` and `client:<id>#<category>`)."""
+    base = f"client:{client_id}"
+    owners = (
+        DataKey.objects.filter(models.Q(owner=base) | models.Q(owner__startswith=f"{base}#"), state=DataKeyState.ACTIVE)
+        .order_by("owner")
+        .values_list("owner", flat=True)
+        .distinct()
+    )
+    scopes = [scope for owner in owners for scope in scopes_of_owner(owner)]
     if not scopes:
         raise RotationError(f"client {client_id} has no data keys")
     return [start_data_key_rotation(scope, actor=actor) for scope in scopes]
