@@ -29,6 +29,12 @@ def _prepare_environment() -> None:
     os.environ.setdefault("FIRMPORTAL_HTTPS", "0")  # gunicorn on loopback, plain HTTP
     os.environ.setdefault("FIRMPORTAL_VAR_DIR", str(ROOT / "var" / "bench"))
     os.environ.setdefault("FIRMPORTAL_LOG_LEVEL", "WARNING")
+    # The keys that live outside the database (master keyring and keystore, backup recipients).
+    import subprocess
+    import sys
+
+    for command in (["init_keyring", "--if-missing"], ["backup_recovery_key", "--if-missing"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, check=True, capture_output=True)  # noqa: S603
 
 
 def discover() -> list[str]:
