@@ -34,7 +34,7 @@ def _prepare_environment() -> None:
     import sys
 
     for command in (["init_keyring", "--if-missing"], ["backup_recovery_key", "--if-missing"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, check=True, capture_output=True)  # noqa: S603
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, check=True, capture_output=True)
 
 
 def discover() -> list[str]:
