@@ -22,7 +22,8 @@ ROLE_CAPABILITIES: dict[str, set[str]] = {
     },
     StaffRole.ARCHIVIST: ALL_STAFF | {"manage_retention", "sign_destruction"},
     StaffRole.IT_ADMIN: ALL_STAFF | {"manage_keys", "manage_backups", "sign_destruction"},
-    StaffRole.COMPLIANCE_OFFICER: ALL_STAFF | {"view_compliance_desk"},
+    # Incident containment includes offboarding the person concerned (one click on the incident).
+    StaffRole.COMPLIANCE_OFFICER: ALL_STAFF | {"view_compliance_desk", "offboard_staff"},
     StaffRole.FIRM_HEAD: ALL_STAFF | {"receive_compliance_reports", "sign_destruction", "approve_access"},
     StaffRole.FIRM_ADMIN: ALL_STAFF | {"offboard_staff", "use_console", "manage_assignments"},
 }

@@ -167,6 +167,15 @@ def _close(request: HttpRequest, incident: Incident, actor: User) -> HttpRespons
     return None
 
 
+def _hook(name: str) -> Callable[[HttpRequest, Incident, User], HttpResponse | None]:
+    def run(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+        incidents.CONTAINMENT_HOOKS[name](incident, actor=actor)
+        messages.success(request, _("Containment step done and recorded in the timeline."))
+        return None
+
+    return run
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, Incident, User], HttpResponse | None]] = {
     "triage": _triage,
     "note": _note,
@@ -178,6 +187,9 @@ ACTIONS: dict[str, Callable[[HttpRequest, Incident, User], HttpResponse | None]]
     "authority-report": _authority_report,
     "review": _review,
     "close": _close,
+    "offboard-suspect": _hook("offboard_user"),
+    "revoke-grants": _hook("revoke_grants"),
+    "rotate-keys": _hook("rotate_client_keys"),
 }
 
 

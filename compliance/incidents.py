@@ -159,7 +159,78 @@ def suspend_user(incident: Incident, *, user: User, actor: User) -> None:
 #   "offboard_user"      <- the offboarding slice (full offboarding: access, sessions, tokens)
 #   "revoke_grants"      <- the access-control slice (temporary/emergency grants of a user)
 #   "rotate_client_keys" <- the confidentiality slice (rotate one client's keys)
-CONTAINMENT_HOOKS: dict[str, Callable[..., object]] = {}
+@transaction.atomic
+def offboard_suspect(incident: Incident, *, actor: User) -> None:
+    """Full offboarding of the incident's suspect: access, grants, tokens and sessions, at once."""
+    from django.core.exceptions import ValidationError
+
+    from confidentiality import access_services
+
+    _refuse_if_closed(incident)
+    if incident.suspect is None:
+        raise ComplianceError(_("Name the person concerned in the triage first."))
+    try:
+        access_services.offboard_staff(user=incident.suspect, actor=actor)
+    except ValidationError as error:
+        raise ComplianceError(" ".join(error.messages)) from error
+    _contained(
+        incident,
+        actor=actor,
+        action="offboard_user",
+        text=_("Offboarded %(user)s.") % {"user": incident.suspect.get_username()},
+    )
+
+
+@transaction.atomic
+def revoke_suspect_grants(incident: Incident, *, actor: User) -> int:
+    """End every temporary or emergency grant the suspect holds or has asked for."""
+    from confidentiality import access_services
+    from confidentiality.models import AccessGrant, GrantState
+
+    _refuse_if_closed(incident)
+    if incident.suspect is None:
+        raise ComplianceError(_("Name the person concerned in the triage first."))
+    grants = AccessGrant.objects.filter(user=incident.suspect, state__in=(GrantState.APPROVED, GrantState.PENDING))
+    ended = 0
+    for grant in grants:
+        access_services.end_access_grant(grant, actor=actor, reason=f"incident {incident.pk}")
+        ended += 1
+    _contained(incident, actor=actor, action="revoke_grants", text=_("Ended %(n)s access grants.") % {"n": ended})
+    return ended
+
+
+@transaction.atomic
+def rotate_affected_client_keys(incident: Incident, *, actor: User) -> int:
+    """Start key rotation for every client reviewed as affected (the jobs run after commit)."""
+    from confidentiality import rotation
+
+    _refuse_if_closed(incident)
+    client_refs = list(incident.affected.filter(included=True).values_list("client_ref", flat=True))
+    if not client_refs:
+        raise ComplianceError(_("Review the affected clients first: none is included yet."))
+    jobs = 0
+    for client_ref in client_refs:
+        try:
+            jobs += len(rotation.start_client_rotation(client_ref, actor=actor))
+        except rotation.RotationError:
+            continue  # a client without keys has nothing to rotate
+    _contained(incident, actor=actor, action="rotate_client_keys", text=_("Started %(n)s key rotations.") % {"n": jobs})
+    return jobs
+
+
+def _contained(incident: Incident, *, actor: User, action: str, text: str) -> None:
+    if incident.status in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING):
+        incident.status = IncidentStatus.CONTAINED
+        incident.save(update_fields=["status"])
+    _step(incident, kind=TimelineKind.CONTAINMENT, actor=actor, text=text)
+    audit.record(actor=actor, action=ComplianceAction.INCIDENT_CONTAINMENT, target=incident, details={"action": action})
+
+
+CONTAINMENT_HOOKS: dict[str, Callable[..., object]] = {
+    "offboard_user": offboard_suspect,
+    "revoke_grants": revoke_suspect_grants,
+    "rotate_client_keys": rotate_affected_client_keys,
+}
 
 
 # --- Affected clients ------------------------------------------------------------------------------
