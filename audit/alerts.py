@@ -63,6 +63,7 @@ DEFAULTS: dict[str, RuleDefaults] = {
     AlertKind.EMERGENCY_ACCESS: RuleDefaults(1, 1, Severity.MEDIUM),
     AlertKind.SECRET_REVEALS: RuleDefaults(10, 60, Severity.HIGH),
     AlertKind.AUDIT_INTEGRITY: RuleDefaults(1, 1, Severity.HIGH),
+    AlertKind.DECRYPTION_FAILED: RuleDefaults(1, 1, Severity.HIGH),
 }
 
 
@@ -160,6 +161,20 @@ def raise_integrity_alert(*, first_bad_entry: str, problems: int) -> Alert | Non
         window_start=now,
         window_end=now,
         facts={"first_bad_entry": first_bad_entry, "problems": problems},
+    )
+
+
+def raise_decryption_alert(*, where: str, key_id: str, reason: str, audit_event_id: int | None) -> Alert | None:
+    """A stored value failed authentication: one alert per value (never its content)."""
+    rules = ensure_default_rules()
+    now = timezone.now()
+    return _raise(
+        rule=rules[AlertKind.DECRYPTION_FAILED],
+        dedupe_key=f"decryption_failed:{where}:{key_id}",
+        subject=None,
+        window_start=now,
+        window_end=now,
+        facts={"where": where, "key": key_id, "reason": reason, "audit_event": audit_event_id},
     )
 
 

@@ -155,6 +155,7 @@ class AlertKind(models.TextChoices):
     EMERGENCY_ACCESS = "emergency_access", _("Emergency access granted")
     SECRET_REVEALS = "secret_reveals", _("Secret-field reveals above a rate")
     AUDIT_INTEGRITY = "audit_integrity", _("Audit trail failed verification")
+    DECRYPTION_FAILED = "decryption_failed", _("Encrypted data failed to decrypt (tampered or moved)")
 
 
 class Severity(models.TextChoices):

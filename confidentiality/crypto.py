@@ -420,12 +420,14 @@ def report_decryption_failure(*, where: str, key_id: uuid.UUID | None, reason: s
 def alert_compliance_of_decryption_failure(
     *, where: str, key_id: uuid.UUID | None, reason: str, audit_event_id: int | None
 ) -> None:
-    """Raise a compliance alert for a decryption failure.
+    """Raise a compliance alert for a decryption failure (the audit desk's `decryption_failed` rule).
 
-    TODO(merge with branch `audit`): create an `audit.Alert` here (severity high, kind
-    "decryption_failed", linking `audit_event_id`). Until then the log line and the audit event
-    written by `report_decryption_failure` are the record.
+    The alert is written in a savepoint of the caller's transaction: if the caller rolls back, the
+    log line below remains the record.
     """
+    from audit.alerts import raise_decryption_alert
+
+    raise_decryption_alert(where=where, key_id=str(key_id or "-"), reason=reason, audit_event_id=audit_event_id)
     log.critical(
         "ALERT compliance: decryption failure where=%s key=%s reason=%s audit_event=%s",
         where,

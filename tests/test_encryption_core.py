@@ -120,3 +120,17 @@ def test_scopes_of_one_client_year_differ_by_archive_category() -> None:
     assert vouchers.category == "voucher" and KeyScope.for_client("c1").category is None
     with pytest.raises(ValueError):
         KeyScope.for_client("c1", None, category="voucher")
+
+
+def test_a_tampered_value_raises_a_compliance_alert_without_its_content() -> None:
+    from audit.models import Alert, AlertKind
+
+    a = _client()
+    raw = bytearray(_raw("clients_client", "name", a.pk))
+    raw[-1] ^= 0x01
+    Client.objects.filter(pk=a.pk).update(name=bytes(raw))
+    with pytest.raises(crypto.DecryptionError):
+        _ = Client.objects.get(pk=a.pk).name
+    alert = Alert.objects.get(kind=AlertKind.DECRYPTION_FAILED)
+    assert str(a.pk) in alert.facts["where"]
+    assert NAME not in str(alert.facts)
