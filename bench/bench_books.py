@@ -55,6 +55,9 @@ def _books(n_lines: int, preparer: Any, reviewer: Any, seed: int) -> tuple[Any, 
     )
 
     rng = random.Random(seed)
+    from clients.chart import ensure_standard_chart
+
+    ensure_standard_chart()
     accounts = {a.code: a for a in Account.objects.filter(client__isnull=True, code__in=ACCOUNTS)}
     client = Client(name=f"基准客户{seed}", credit_code="91350100M000100Y43", taxpayer_type=TaxpayerType.GENERAL)
     client.save()

@@ -7,7 +7,7 @@ name since 财会〔2016〕22号 (税金及附加, formerly 营业税金及附�
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Category:
@@ -109,3 +109,25 @@ STANDARD_ACCOUNTS: tuple[StandardAccount, ...] = (
 )
 
 BY_CODE: dict[str, StandardAccount] = {a.code: a for a in STANDARD_ACCOUNTS}
+
+
+def ensure_standard_chart(account_model: Any = None) -> None:
+    """Create the firm-wide standard accounts that are missing (idempotent). The data migration
+    uses it with its historical model; tests and benchmarks use it after a database flush."""
+    if account_model is None:
+        from clients.models import Account
+
+        account_model = Account
+    if account_model.objects.filter(client__isnull=True).count() >= len(STANDARD_ACCOUNTS):
+        return
+    for standard in STANDARD_ACCOUNTS:
+        account_model.objects.update_or_create(
+            client=None,
+            code=standard.code,
+            defaults={
+                "name_zh": standard.name_zh,
+                "name_en": standard.name_en,
+                "category": standard.category,
+                "normal_side": standard.normal_side,
+            },
+        )

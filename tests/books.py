@@ -15,20 +15,9 @@ OTHER_VALID_CODE = "91110000710935732K"
 
 def ensure_chart() -> None:
     """The standard chart comes from a data migration; a transactional test's flush empties it, so restore."""
-    from clients.chart import STANDARD_ACCOUNTS
+    from clients.chart import ensure_standard_chart
 
-    if Account.objects.filter(client__isnull=True).count() < len(STANDARD_ACCOUNTS):
-        for standard in STANDARD_ACCOUNTS:
-            Account.objects.update_or_create(
-                client=None,
-                code=standard.code,
-                defaults={
-                    "name_zh": standard.name_zh,
-                    "name_en": standard.name_en,
-                    "category": standard.category,
-                    "normal_side": standard.normal_side,
-                },
-            )
+    ensure_standard_chart()
 
 
 def account(code: str) -> Account:

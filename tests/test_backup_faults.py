@@ -80,13 +80,19 @@ def test_full_target_fails_the_run_keeps_older_backups_and_the_other_copy(
 ) -> None:
     ensure_backup_keys()
     settings.MEDIA_ROOT = tmp_path / "media"
-    with tmpfs(tmp_path / "offsite", size="256k") as offsite:
+    make_client()
+    # How large one backup of this database is (it grows with the schema): the small disk holds
+    # two of them, so the first backup fits and one with much more media does not.
+    settings.FIRMPORTAL_BACKUP_TARGETS = local_targets(tmp_path / "probe")
+    probe = services.backup_now(actor=None)
+    assert probe.state == RunState.SUCCEEDED, probe.failure_reason
+    size = (tmp_path / "probe" / "primary" / probe.archive_name).stat().st_size
+    with tmpfs(tmp_path / "offsite", size=f"{(2 * size) // 1024 + 64}k") as offsite:
         settings.FIRMPORTAL_BACKUP_TARGETS = local_targets(tmp_path)
-        make_client()
         older = services.backup_now(actor=None)
         assert older.state == RunState.SUCCEEDED, older.failure_reason
         older_sha = _sha(offsite / older.archive_name)
-        _write_media(tmp_path / "media", 600 * 1024)
+        _write_media(tmp_path / "media", 3 * size + 600 * 1024)
         run = services.backup_now(actor=None)
         _assert_failed_and_alerted(run, alerted, reason="No space left on device")
         assert "offsite" in run.failure_reason
