@@ -5,8 +5,7 @@
 2. Verification: verify_audit's time per entry over N entries against its time per entry over N/10
    (1,000,000 and 100,000 in a full run). Linear growth means a ratio near 1; the target is ≤ 1.2.
 
-The page-view-with-access-logging ratio needs a client-data page (another slice builds it); the
-switch it needs, FIRMPORTAL_ACCESS_LOG_ENABLED, exists (audit.services.record_access honours it).
+The page-view-with-access-logging ratio is bench/bench_access_log.py (through gunicorn).
 """
 
 from __future__ import annotations
