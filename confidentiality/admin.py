@@ -45,6 +45,40 @@ class AuditedAdminMixin:
             request=request,
         )
 
+    def _record_view(self, request: HttpRequest, *, client_ref: str, object_ids: list[str]) -> None:
+        """A console page that shows client records is a read of client data (issue 5: admin views)."""
+        model: type[models.Model] = self.model  # type: ignore[attr-defined]
+        audit.record_access(
+            request=request,
+            action="admin_view",
+            client_ref=client_ref,
+            object_type=model._meta.label_lower,
+            object_ids=object_ids,
+            purpose="firm admin console",
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        changelist = getattr(response, "context_data", None) and response.context_data.get("cl")
+        if changelist is not None:
+            shown = list(changelist.result_list)
+            refs = {_client_ref(obj) for obj in shown} - {""}
+            self._record_view(
+                request,
+                client_ref=refs.pop() if len(refs) == 1 else "",
+                object_ids=[str(obj.pk) for obj in shown],
+            )
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        original = getattr(response, "context_data", None) and response.context_data.get("original")
+        if original is not None:
+            self._record_view(request, client_ref=_client_ref(original), object_ids=[str(original.pk)])
+        return response
+
     def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
         self._audit(request, obj, "add", message)
         return super().log_addition(request, obj, message)  # type: ignore[misc]

@@ -58,3 +58,19 @@ def test_console_cannot_change_client_records(world: World) -> None:
     response = http.post(f"/console/confidentiality/assignment/{assignment.pk}/delete/", {"post": "yes"})
     assert response.status_code in (403, 404)
     assert Assignment.objects.filter(pk=assignment.pk).exists()
+
+
+def test_console_pages_write_admin_view_access_events(world: World) -> None:
+    from audit.models import AccessEvent
+
+    http = cast.signed_in(world.admin)
+    assert http.get("/console/clients/client/").status_code == 200
+    listed = AccessEvent.objects.filter(actor=world.admin, action="admin_view", object_type="clients.client")
+    assert listed.count() == 1
+    assert {str(world.client_a.pk), str(world.client_b.pk)} <= set(listed.get().object_ids)
+
+    assert http.get(f"/console/clients/client/{world.client_a.pk}/change/").status_code == 200
+    detail = AccessEvent.objects.filter(actor=world.admin, action="admin_view").order_by("-pk").first()
+    assert detail is not None
+    assert detail.client_ref == str(world.client_a.pk) and detail.object_ids == [str(world.client_a.pk)]
+    assert detail.purpose == "firm admin console"
