@@ -12,9 +12,11 @@ from auditlog.models import LogEntry
 from django.db.models import Count, Max, Min, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import StaffRole, User, UserKind
 from audit.models import AccessAction, AccessEvent, AuditAction, AuditEvent
+from audit.services import DELEGATE_ROLE
 
 FIRM_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -172,6 +174,7 @@ class AccessHistoryRow:
 def role_labels(codes: str) -> str:
     labels = {str(value): str(label) for value, label in StaffRole.choices}
     labels.update({str(value): str(label) for value, label in UserKind.choices})
+    labels[DELEGATE_ROLE] = str(_("Delegate of the client"))
     return ", ".join(labels.get(code, code) for code in codes.split(",") if code)
 
 

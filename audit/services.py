@@ -28,6 +28,27 @@ def _actor_role(actor: Any) -> str:
     return (",".join(roles) or str(getattr(actor, "kind", "")))[:64]
 
 
+# The role recorded for a client user who reads a company's data as its delegate, not as its member:
+# the company's "who accessed my data" tells its own people and its delegates apart.
+DELEGATE_ROLE = "delegate"
+
+
+def _reader_role(user: Any, client_ref: str) -> str:
+    role = _actor_role(user)
+    if client_ref and getattr(user, "is_client_user", False):
+        import uuid
+
+        from clients.models import ClientMembership
+
+        try:
+            client_id = uuid.UUID(client_ref)
+        except ValueError:
+            return role
+        if not ClientMembership.objects.filter(user=user, client_id=client_id).exists():
+            return DELEGATE_ROLE
+    return role
+
+
 def record(
     *,
     actor: Any,
@@ -73,7 +94,7 @@ def record_access(
     return AccessEvent.objects.create(
         actor=user if user.is_authenticated else None,
         actor_label=_actor_label(user),
-        actor_role=_actor_role(user),
+        actor_role=_reader_role(user, client_ref),
         client_ref=client_ref,
         action=action,
         object_type=object_type,

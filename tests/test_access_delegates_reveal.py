@@ -69,6 +69,11 @@ def test_invitation_acceptance_scope_logging_and_revocation(
     assert http.get("/portal/").status_code == 200
     seen = AccessEvent.objects.filter(actor=lawyer, action="view", client_ref=str(world.client_a.pk))
     assert seen.exists()  # everything a delegate sees is logged
+    # The company's own "who accessed my data" tells its delegate apart from its own people.
+    assert {event.actor_role for event in seen} == {"delegate"}
+    history = cast.signed_in(world.client_a_owner).get("/portal/access-history/?kind=client")
+    page = history.content.decode()
+    assert history.status_code == 200 and "客户委托人" in page and "lawyer_lu" in page
     # The used link cannot be used again.
     assert anonymous.get(link.group(1)).status_code == 404
 
