@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from collections.abc import Iterable
@@ -44,6 +45,8 @@ from retention.models import (
 )
 from retention.schedule import RetentionError, check_period, legal_minimum, retention_end
 from retention.sources import OPEN_MATTER_CHECKS, Volume, all_sources, source_named
+
+logger = logging.getLogger(__name__)
 
 
 class RetentionRefused(ValidationError):  # noqa: N818 - reads as what happened to the request
@@ -651,7 +654,23 @@ def _finish(list_id: uuid.UUID, run: DestructionRun, token: uuid.UUID) -> bool:
         registers.issue_destruction_registers(dlist)
         destroyed = dlist.items().count()
         audit.record(actor=None, action=RetentionAction.EXECUTED, target=dlist, details={"volumes": destroyed})
+        transaction.on_commit(_refresh_keystore_backups)
     return True
+
+
+def _refresh_keystore_backups() -> None:
+    """After a destruction, replace the keystore backups that still hold the destroyed keys' material.
+
+    Destruction reaches backups through the keys: database backups hold only ciphertext, and the
+    keystore's own backups are pruned down to the new generation here rather than at the next
+    5-minute beat run, which stays the retry when this fails.
+    """
+    from backups import keystore_backup
+
+    try:
+        keystore_backup.sync_keystore_backup(actor=None)
+    except Exception:
+        logger.exception("keystore backups not refreshed after a destruction; the beat job will retry")
 
 
 def resume_destruction_runs() -> list[str]:

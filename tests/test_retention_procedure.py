@@ -239,8 +239,16 @@ def _all_bytes_in_database() -> bytes:
 
 
 def test_execution_shreds_keys_deletes_rows_and_leaves_other_years_readable(
-    people: Signers, django_capture_on_commit_callbacks
+    people: Signers, django_capture_on_commit_callbacks, tmp_path, settings
 ) -> None:  # type: ignore[no-untyped-def]
+    from backups import keystore_backup
+    from tests.backup_support import ensure_backup_keys
+
+    ensure_backup_keys()
+    settings.FIRMPORTAL_KEYSTORE_BACKUP_TARGET = {
+        "BACKEND": "backups.targets.LocalDirectoryTarget",
+        "OPTIONS": {"path": str(tmp_path / "keystore-backups")},
+    }
     client = books.make_client()
     old = books.make_voucher(client, 1995, lines=4, summary=SECRET)
     old_line_ciphertext = bytes(VoucherLine.objects.filter(voucher=old).first().__dict__["summary"])  # type: ignore[union-attr]
@@ -269,6 +277,7 @@ def test_execution_shreds_keys_deletes_rows_and_leaves_other_years_readable(
     assign_supervisors(dlist, people)
     sign_all(dlist, people)
 
+    keystore_backup.backup_keystore(actor=None)  # a keystore backup that still holds the 1995 keys
     key_ids = [str(k.pk) for k in DataKey.objects.filter(owner__endswith="#journal_voucher", year=1995)]
     assert key_ids and all(crypto.provider().get(k, context=DataKey.objects.get(pk=k).wrap_context()) for k in key_ids)
     with django_capture_on_commit_callbacks(execute=True):  # the keystore deletes on commit
@@ -291,6 +300,9 @@ def test_execution_shreds_keys_deletes_rows_and_leaves_other_years_readable(
         assert all(k.state == DataKeyState.DESTROYED for k in keys)
         # No material left in the keystore (outside the database and its backups).
         assert all(crypto.provider().get(str(k.pk), context=k.wrap_context()) is None for k in keys)
+    # The keystore's own backups were refreshed at once: none older than the destruction remains.
+    generations = {generation for _taken, generation, _name in keystore_backup.existing()}
+    assert generations == {keystore_backup._keystore().generation()}
     # A copy of a destroyed row's ciphertext (as an old backup would hold) no longer decrypts.
     crypto.reset_caches()
     with pytest.raises(crypto.DecryptionError):
