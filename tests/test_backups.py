@@ -228,3 +228,28 @@ def test_a_redelivered_task_fails_the_interrupted_run_and_makes_a_fresh_one(back
     # Delivered once more, a finished run is left alone: nothing is done twice.
     services.perform_backup(run_id=fresh.pk)
     assert BackupRun.objects.count() == 2
+
+
+def test_drill_verifies_the_restored_audit_trail_against_the_seal_head(backup_dirs: Path, tmp_path: Path) -> None:
+    from django.test import override_settings
+
+    from audit import sealing
+    from audit.models import AccessEvent
+    from tests.test_audit_sealing import tamper
+
+    with override_settings(FIRMPORTAL_AUDIT_HEAD_FILE=str(tmp_path / "seal-head.json")):
+        make_client()
+        first = AccessEvent.objects.create(actor_label="alice", action="view", client_ref="client-1")
+        AccessEvent.objects.create(actor_label="alice", action="view", client_ref="client-2")
+        sealing.seal(wait_seconds=0)
+        good = services.drill_now(run=services.backup_now(actor=None), actor=None)
+        assert good.state == DrillState.PASSED, good.failure_reason
+        assert good.results["audit"]["status"] == "passed"
+        assert not str(good.results["audit"]["seal_verification"]).startswith("skipped")
+
+        # A superuser edits a sealed entry; the next backup carries the edit and its drill must fail.
+        tamper("UPDATE audit_accessevent SET client_ref = %s WHERE id = %s", ["client-9", first.pk])
+        bad = services.drill_now(run=services.backup_now(actor=None), actor=None)
+    assert bad.state == DrillState.FAILED
+    assert bad.results["audit"]["status"] == "failed"
+    assert str(first.pk) in bad.results["audit"]["detail"]
