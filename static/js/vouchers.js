@@ -102,8 +102,37 @@
     }
   });
 
+  // The search results belong to the account field being typed in: they close when focus leaves
+  // that cell, on Escape, and when results arrive after the person has already moved on.
+  function closeResults(cell) {
+    var results = cell && cell.querySelector(".account-results");
+    if (results) {
+      results.innerHTML = "";
+    }
+  }
+
+  form.addEventListener("focusout", function (event) {
+    var cell = event.target.closest && event.target.closest(".account-cell");
+    if (cell && !(event.relatedTarget && cell.contains(event.relatedTarget))) {
+      closeResults(cell);
+    }
+  });
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var cell = event.target.closest && event.target.closest(".account-cell");
+    if (cell && form.contains(cell) && !cell.contains(document.activeElement)) {
+      closeResults(cell);
+    }
+  });
+
   form.addEventListener("keydown", function (event) {
     var target = event.target;
+    if (event.key === "Escape" && target.closest && target.closest(".account-cell")) {
+      var cell = target.closest(".account-cell");
+      closeResults(cell);
+      cell.querySelector(".js-account").focus();
+      return;
+    }
     if (target.classList.contains("js-account-option")) {
       if (event.key === "ArrowDown" && target.nextElementSibling) {
         event.preventDefault();
