@@ -22,7 +22,7 @@ DESK = "view_compliance_desk"
 @require_http_methods(["GET", "POST"])
 @capability_required(DESK)
 def notice_versions(request: HttpRequest) -> HttpResponse:
-    form = CommitmentDraftForm(request.POST or None)
+    form = CommitmentDraftForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             notice = services.draft_commitment_notice(actor=request_user(request), **form.cleaned_data)

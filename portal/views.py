@@ -117,7 +117,7 @@ def commitment(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     notice = queries.current_notice()
     acknowledged = queries.has_acknowledged(user, notice) if notice is not None else False
-    form = AcknowledgeForm(request.POST or None)
+    form = AcknowledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and notice is not None and not acknowledged and form.is_valid():
         try:
             services.acknowledge_commitment_notice(notice=notice, user=user, ip_address=client_ip(request), actor=user)
