@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -49,7 +49,9 @@ def _books_client(request: HttpRequest) -> Client:
     return client
 
 
-def _record(request: HttpRequest, client_id: object, action: str, object_type: str, ids: list[str], purpose: str) -> None:
+def _record(
+    request: HttpRequest, client_id: object, action: str, object_type: str, ids: list[str], purpose: str
+) -> None:
     audit.record_access(
         request=request,
         action=action,
@@ -265,7 +267,7 @@ def _download_name(document: Document) -> str:
 
 @require_GET
 @client_required
-def voucher_document_download(request: HttpRequest, voucher_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
+def voucher_document_download(request: HttpRequest, voucher_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponseBase:
     """A source document attached to a posted voucher, decrypted as it streams out."""
     queryset = Document.objects.filter(voucher_id=voucher_id, voucher__state=VoucherState.POSTED)
     document = access.get_object_for_user(request, queryset, document_id, perm=DOCUMENTS)

@@ -38,7 +38,9 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args: Any, periods: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = periods
+        field = self.fields["period"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = periods
 
     @staticmethod
     def split(value: str) -> tuple[int, int]:

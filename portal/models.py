@@ -40,7 +40,10 @@ class CommitmentNotice(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(version__gte=1), name="commitment_version_positive"),
             models.CheckConstraint(
-                condition=~models.Q(title_zh="") & ~models.Q(title_en="") & ~models.Q(body_zh="") & ~models.Q(body_en=""),
+                condition=~models.Q(title_zh="")
+                & ~models.Q(title_en="")
+                & ~models.Q(body_zh="")
+                & ~models.Q(body_en=""),
                 name="commitment_texts_present",
             ),
         ]

@@ -5,6 +5,8 @@ chart is restored by `clients.chart.ensure_standard_chart`). Later versions are 
 published by the compliance desk at /staff/compliance/commitment/.
 """
 
+# ruff: noqa: E501 - the notice is prose: one paragraph per line, as clients read it.
+
 from __future__ import annotations
 
 from typing import Any

@@ -45,5 +45,7 @@ def notice_publish(request: HttpRequest, version_id: int) -> HttpResponse:
         for text in error.messages:
             messages.error(request, text)
     else:
-        messages.success(request, _("Version %(v)s published: clients are asked to acknowledge it.") % {"v": notice.version})
+        messages.success(
+            request, _("Version %(v)s published: clients are asked to acknowledge it.") % {"v": notice.version}
+        )
     return redirect("staff:commitment:versions")

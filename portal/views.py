@@ -124,7 +124,9 @@ def commitment(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Thank you: your acknowledgement of version %(v)s is recorded.") % {"v": notice.version})
+            messages.success(
+                request, _("Thank you: your acknowledgement of version %(v)s is recorded.") % {"v": notice.version}
+            )
             return redirect("portal:commitment")
     history = CommitmentAcknowledgement.objects.filter(user=user).order_by("-acknowledged_at")
     return render(

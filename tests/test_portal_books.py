@@ -107,7 +107,9 @@ def test_owner_sees_the_balance_sheet_of_the_latest_closed_period_with_one_acces
     assert 'data-line="1">1,000.00<' in body  # 货币资金 after the March sale
     assert "上海乙科技有限公司" not in body
     [event] = _events(owner, "clients.report.balance-sheet")
-    assert event.action == "view" and event.object_ids == ["2025-03"] and event.client_ref == str(ledger.world.client_a.pk)
+    assert (
+        event.action == "view" and event.object_ids == ["2025-03"] and event.client_ref == str(ledger.world.client_a.pk)
+    )
 
 
 def test_open_period_is_neither_offered_nor_reported(ledger: Books) -> None:
@@ -146,9 +148,7 @@ def test_no_closed_period_yet_says_so(db: None) -> None:
 
 def test_xlsx_download_is_a_real_workbook_with_the_figures(ledger: Books) -> None:
     owner = ledger.world.client_a_owner
-    response = cast.signed_in(owner).get(
-        reverse("portal:books-balance-sheet"), {"period": "2025-03", "format": "xlsx"}
-    )
+    response = cast.signed_in(owner).get(reverse("portal:books-balance-sheet"), {"period": "2025-03", "format": "xlsx"})
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="balance-sheet-2025-03.xlsx"'
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
@@ -226,7 +226,10 @@ def test_staff_cannot_use_the_portal_books(ledger: Books) -> None:
 def test_voucher_list_shows_posted_vouchers_only_with_one_event_listing_them(ledger: Books) -> None:
     world = ledger.world
     draft = books.create_voucher(
-        world.client_a, date=datetime.date(2025, 4, 20), lines=lines(("1001", "备用金", "50.00", None), ("1002", "取现", None, "50.00")), actor=world.bookkeeper_alice
+        world.client_a,
+        date=datetime.date(2025, 4, 20),
+        lines=lines(("1001", "备用金", "50.00", None), ("1002", "取现", None, "50.00")),
+        actor=world.bookkeeper_alice,
     )
     owner = world.client_a_owner
     body = cast.signed_in(owner).get(reverse("portal:books-vouchers")).content.decode()
@@ -239,7 +242,9 @@ def test_voucher_list_shows_posted_vouchers_only_with_one_event_listing_them(led
 
 def _more_vouchers(world: access_cast.World, count: int) -> None:
     for day in range(count):
-        posted_voucher(world.client_a, world.bookkeeper_alice, world.reviewer_rita, date=datetime.date(2025, 5, day + 1))
+        posted_voucher(
+            world.client_a, world.bookkeeper_alice, world.reviewer_rita, date=datetime.date(2025, 5, day + 1)
+        )
 
 
 def test_voucher_list_is_paged_and_its_query_count_does_not_grow_with_rows(

@@ -30,7 +30,12 @@ def first_version() -> CommitmentNotice:
 
 
 def _new_version(officer: User, **overrides: str) -> CommitmentNotice:
-    texts = {"title_zh": "保密承诺（修订）", "title_en": "Our commitment (revised)", "body_zh": "新的承诺正文。", "body_en": "The revised text."}
+    texts = {
+        "title_zh": "保密承诺（修订）",
+        "title_en": "Our commitment (revised)",
+        "body_zh": "新的承诺正文。",
+        "body_en": "The revised text.",
+    }
     texts.update(overrides)
     return services.draft_commitment_notice(actor=officer, **texts)
 
@@ -74,8 +79,12 @@ def test_acknowledging_without_the_tick_changes_nothing(first_version: Commitmen
     assert not CommitmentAcknowledgement.objects.exists()
 
 
-def test_acknowledging_twice_is_refused_and_recorded_once(first_version: CommitmentNotice, client_a_owner: User) -> None:
-    services.acknowledge_commitment_notice(notice=first_version, user=client_a_owner, ip_address=None, actor=client_a_owner)
+def test_acknowledging_twice_is_refused_and_recorded_once(
+    first_version: CommitmentNotice, client_a_owner: User
+) -> None:
+    services.acknowledge_commitment_notice(
+        notice=first_version, user=client_a_owner, ip_address=None, actor=client_a_owner
+    )
     with pytest.raises(ValidationError):
         services.acknowledge_commitment_notice(
             notice=first_version, user=client_a_owner, ip_address=None, actor=client_a_owner
@@ -87,7 +96,9 @@ def test_acknowledging_twice_is_refused_and_recorded_once(first_version: Commitm
 def test_a_new_published_version_asks_again(
     first_version: CommitmentNotice, client_a_owner: User, compliance_officer: User
 ) -> None:
-    services.acknowledge_commitment_notice(notice=first_version, user=client_a_owner, ip_address=None, actor=client_a_owner)
+    services.acknowledge_commitment_notice(
+        notice=first_version, user=client_a_owner, ip_address=None, actor=client_a_owner
+    )
     draft = _new_version(compliance_officer)
     assert draft.version == first_version.version + 1 and not draft.is_published
     # A draft is not shown to clients.
@@ -159,6 +170,9 @@ def test_only_the_compliance_desk_reaches_the_staff_page(
     first_version: CommitmentNotice, bookkeeper_alice: User, client_a_owner: User
 ) -> None:
     assert cast.signed_in(bookkeeper_alice).get(VERSIONS).status_code == 404
-    assert cast.signed_in(bookkeeper_alice).post(reverse("staff:commitment:publish", args=[first_version.pk])).status_code == 404
+    assert (
+        cast.signed_in(bookkeeper_alice).post(reverse("staff:commitment:publish", args=[first_version.pk])).status_code
+        == 404
+    )
     assert cast.signed_in(client_a_owner).get(VERSIONS).status_code == 404
     assert AuditEvent.objects.filter(action=AuditAction.COMMITMENT_NOTICE_PUBLISHED).count() == 0

@@ -67,7 +67,9 @@ def test_firm_setting_requires_2fa_for_every_client(client_a_owner: User, settin
     http = HttpClient()
     assert _password_step(http, "client_a_owner") == reverse("accounts:otp-enrol")
     assert http.get(reverse("portal:home")).status_code in (302, 404)
-    assert "双因素" in cast.signed_in(client_a_owner, verified=False).get(reverse("accounts:otp-enrol")).content.decode()
+    assert (
+        "双因素" in cast.signed_in(client_a_owner, verified=False).get(reverse("accounts:otp-enrol")).content.decode()
+    )
 
 
 def test_sign_out_everywhere_from_the_portal_ends_another_session(client_a_owner: User) -> None:
