@@ -4,6 +4,8 @@ month and downloads it as xlsx (Playwright's download API); the file opens and h
 from __future__ import annotations
 
 import datetime
+import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -59,7 +61,8 @@ def test_client_opens_the_balance_sheet_and_downloads_the_xlsx(live_server, brow
         page.get_by_role("button", name="下载 Excel").click()
     download = info.value
     assert download.suggested_filename == "balance-sheet-2025-03.xlsx"
-    sheet = openpyxl.load_workbook(download.path()).active
+    # Playwright keeps the file under a name without extension: openpyxl is given its bytes.
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
     assert sheet is not None
     cash = [row for row in sheet.iter_rows(values_only=True) if row and str(row[0]).strip() == "货币资金"]
     assert cash and float(cash[0][2]) == 1000.0  # type: ignore[arg-type]
