@@ -43,6 +43,10 @@ class AuditAction(models.TextChoices):
     DATA_KEY_ROTATION_FAILED = "data_key_rotation_failed", _("Data-key rotation failed")
     DECRYPTION_FAILED = "decryption_failed", _("Decryption failed (tampered or moved ciphertext)")
     STORED_FILE_DELETED = "stored_file_deleted", _("Encrypted file deleted")
+    # Client portal, books and our commitment (portal-books slice).
+    COMMITMENT_NOTICE_DRAFTED = "commitment_notice_drafted", _("Commitment notice drafted")
+    COMMITMENT_NOTICE_PUBLISHED = "commitment_notice_published", _("Commitment notice published")
+    COMMITMENT_NOTICE_ACKNOWLEDGED = "commitment_notice_acknowledged", _("Commitment notice acknowledged")
 
 
 class AccessAction(models.TextChoices):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", workspace.staff_home, name="home"),
     path("compliance/", include("audit.urls")),
     path("compliance/", include("compliance.urls")),
+    path("compliance/commitment/", include("portal.staff_urls")),
     path("retention/", include("retention.urls")),
     path("backups/", include("backups.urls")),
     path("keys/", include("confidentiality.keys_urls")),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from clients.models import ZERO, AccountingPeriod, Client
+from clients.models import ZERO, AccountingPeriod, Client, PeriodState
 from clients.reports import _by_standard_code, account_totals, period_key
 
 CASH = ("1001", "1002", "1012")
@@ -123,3 +123,8 @@ def monthly_chart(client: Client, *, year: int, months: int = 12) -> Chart:
             )
         )
     return Chart(width=width, height=height, baseline=baseline, bars=bars, top=top, bar_width=bar_width)
+
+
+def is_closed(client: Client, *, year: int, month: int) -> bool:
+    """Whether the dashboard's period is closed (its figures final) or still open (they may change)."""
+    return AccountingPeriod.objects.filter(client=client, year=year, month=month, state=PeriodState.CLOSED).exists()

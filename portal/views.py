@@ -1,4 +1,4 @@
-"""The client self-service portal: dashboard and "who accessed my data"."""
+"""The client self-service portal: dashboard, "who accessed my data", our commitment, security."""
 
 from __future__ import annotations
 
@@ -6,15 +6,24 @@ import csv
 import io
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.decorators import client_required
+from accounts.models import UserSession
+from accounts.services import request_user
 from audit import services as audit
 from audit.queries import _day_start, client_access_history
-from portal import dashboard
-from portal.forms import HistoryFilterForm
+from firmportal.middleware import client_ip
+from portal import dashboard, queries, services
+from portal.forms import AcknowledgeForm, HistoryFilterForm
+from portal.models import CommitmentAcknowledgement
 from portal.selection import my_clients, portal_client
 
 
@@ -28,10 +37,15 @@ def _cell(value: object) -> str:
 @client_required
 def home(request: HttpRequest) -> HttpResponse:
     client = portal_client(request, perm="clients.view_client")
-    context: dict[str, object] = {"client": client, "clients": my_clients(request)}
+    context: dict[str, object] = {
+        "client": client,
+        "clients": my_clients(request),
+        "unacknowledged": queries.needs_acknowledgement(request_user(request)),
+    }
     if client is not None and request.user.has_perm("clients.view_books", client):
         year, month = dashboard.current_period(client)
         context["figures"] = dashboard.key_figures(client, year=year, month=month)
+        context["period_closed"] = dashboard.is_closed(client, year=year, month=month)
         context["chart"] = dashboard.monthly_chart(client, year=year)
         audit.record_access(
             request=request,
@@ -94,3 +108,45 @@ def access_history(request: HttpRequest) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         return response
     return render(request, "portal/access_history.html", {"client": client, "form": form, "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@client_required
+def commitment(request: HttpRequest) -> HttpResponse:
+    """The current commitment and privacy notice; the client user acknowledges it here."""
+    user = request_user(request)
+    notice = queries.current_notice()
+    acknowledged = queries.has_acknowledged(user, notice) if notice is not None else False
+    form = AcknowledgeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and notice is not None and not acknowledged and form.is_valid():
+        try:
+            services.acknowledge_commitment_notice(notice=notice, user=user, ip_address=client_ip(request), actor=user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Thank you: your acknowledgement of version %(v)s is recorded.") % {"v": notice.version}
+            )
+            return redirect("portal:commitment")
+    history = CommitmentAcknowledgement.objects.filter(user=user).order_by("-acknowledged_at")
+    return render(
+        request,
+        "portal/commitment.html",
+        {"notice": notice, "acknowledged": acknowledged, "form": form, "history": history},
+    )
+
+
+@require_GET
+@client_required
+def security(request: HttpRequest) -> HttpResponse:
+    """Two-factor sign-in (optional unless the firm requires it) and the user's own sessions."""
+    user = request_user(request)
+    return render(
+        request,
+        "portal/security.html",
+        {
+            "enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+            "required": settings.FIRMPORTAL_REQUIRE_CLIENT_2FA,
+            "session_count": UserSession.objects.filter(user=user, ended_at__isnull=True).count(),
+        },
+    )

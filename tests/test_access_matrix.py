@@ -71,6 +71,12 @@ FACTORIES: dict[str, Factory] = {
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
     "staff:access:reveal": lambda w, o: {"model": "clients.client", "pk": w.client_a.pk, "field": "credit_code"},
+    # The portal shows posted vouchers only, and a document through the voucher it is attached to.
+    "portal:books-voucher-detail": lambda w, o: {"voucher_id": _portal_voucher(w, o)[0].pk},
+    "portal:voucher-document-download": lambda w, o: {
+        "voucher_id": _portal_voucher(w, o)[0].pk,
+        "document_id": _portal_voucher(w, o)[1].pk,
+    },
 }
 PATTERN_OBJECTS: dict[str, Callable[[World, dict[str, Any]], Any]] = {
     "staff:access:emergency-review": lambda w, o: o["emergency"].pk,
@@ -129,6 +135,37 @@ def client_scoped_patterns() -> list[tuple[str, list[str]]]:
             continue  # the admin console: firm admins only, tested apart
         found.append((name, keywords))
     return found
+
+
+def _portal_voucher(world: World, objects: dict[str, Any]) -> Any:
+    """A posted voucher of client A with an encrypted document attached (made once, on first use)."""
+    if "portal_voucher" not in objects:
+        import datetime
+        import io
+
+        from clients.models import ArchiveCategory
+        from confidentiality import files
+        from confidentiality.keyscope import KeyScope
+        from tests.books import posted_voucher
+
+        voucher = posted_voucher(
+            world.client_a, world.bookkeeper_alice, world.reviewer_rita, date=datetime.date(2025, 2, 10)
+        )
+        scope = KeyScope.for_client(world.client_a.pk, 2025, category=ArchiveCategory.SOURCE_VOUCHER)
+        stored = files.store_encrypted(scope, io.BytesIO(b"%PDF-1.4 receipt"), owner_label="clients.document")
+        document = books_services.record_document(
+            world.client_a,
+            title="收据",
+            fiscal_year=2025,
+            archive_category=ArchiveCategory.SOURCE_VOUCHER,
+            actor=world.bookkeeper_alice,
+            voucher=voucher,
+            original_name="receipt.pdf",
+            content_type="application/pdf",
+            stored_file_id=stored.pk,
+        )
+        objects["portal_voucher"] = (voucher, document)
+    return objects["portal_voucher"]
 
 
 def _handover_for(world: World) -> Any:

@@ -120,3 +120,57 @@ def test_a_delegate_sees_the_dashboard_but_gets_404_on_the_owner_only_access_his
     assert "上海甲贸易有限公司" in http.get(reverse("portal:home")).content.decode()
     assert http.get(reverse("portal:access-history")).status_code == 404
     assert http.get(reverse("portal:access-history"), {"client": str(world.client_a.pk)}).status_code == 404
+
+
+def test_dashboard_marks_an_open_month_and_shows_the_requests_and_messages_panels(world: access_cast.World) -> None:
+    from clients import services as books
+    from clients.models import AccountingPeriod
+
+    _books(world)  # March and April 2025, both open
+    http = cast.signed_in(world.client_a_owner)
+    body = http.get(reverse("portal:home")).content.decode()
+    assert "2025年04月关键数据" in body and 'data-period="open"' in body
+    assert 'data-figure="tax_due">0.00<' in body and 'data-figure="payables">0.00<' in body
+    assert "没有待处理的请求" in body and "没有未读消息" in body
+    for month in (3, 4):
+        books.close_period(
+            AccountingPeriod.objects.get(client=world.client_a, year=2025, month=month), actor=world.reviewer_rita
+        )
+    assert 'data-period="open"' not in http.get(reverse("portal:home")).content.decode()
+
+
+def test_dashboard_figures_payables_and_tax_are_positive_amounts_owed(world: access_cast.World) -> None:
+    posted_voucher(
+        world.client_a,
+        world.bookkeeper_alice,
+        world.reviewer_rita,
+        date=datetime.date(2025, 6, 5),
+        spec=lines(
+            ("1122", "赊销", "1130.00", None),
+            ("5001", "销售商品", None, "1000.00"),
+            ("2221", "销项税额", None, "130.00"),
+        ),
+    )
+    posted_voucher(
+        world.client_a,
+        world.bookkeeper_alice,
+        world.reviewer_rita,
+        date=datetime.date(2025, 6, 8),
+        spec=lines(("5602", "咨询费", "400.00", None), ("2202", "应付咨询费", None, "400.00")),
+    )
+    body = cast.signed_in(world.client_a_owner).get(reverse("portal:home")).content.decode()
+    assert 'data-figure="receivables">1130.00<' in body
+    assert 'data-figure="tax_due">130.00<' in body
+    assert 'data-figure="payables">400.00<' in body
+    assert 'data-figure="revenue">1000.00<' in body and 'data-figure="expenses">400.00<' in body
+    assert 'data-figure="cash">0.00<' in body
+
+
+def test_dashboard_is_translated_to_english(world: access_cast.World) -> None:
+    _books(world)
+    http = cast.signed_in(world.client_a_owner)
+    http.post("/i18n/setlang/", {"language": "en", "next": "/portal/"})
+    body = http.get(reverse("portal:home")).content.decode()
+    for text in ("Key figures for 2025-04", "Cash and bank", "Tax due", "Income and expenses by month, 2025"):
+        assert text in body
+    assert "No open requests" in body and "No unread messages" in body and "关键数据" not in body
