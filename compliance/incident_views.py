@@ -146,9 +146,7 @@ def _notice_content(request: HttpRequest, incident: Incident, actor: User) -> Ht
 
 def _compose(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
     composed = incidents.compose_breach_notices(incident, actor=actor)
-    messages.success(
-        request, _("%(n)s draft notices composed. Review and publish each one.") % {"n": composed}
-    )
+    messages.success(request, _("%(n)s draft notices composed. Review and publish each one.") % {"n": composed})
     return None
 
 
