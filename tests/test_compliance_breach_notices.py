@@ -205,7 +205,9 @@ def test_another_company_gets_404_and_a_denied_event(world: access_cast.World, o
     notice.refresh_from_db()
     assert notice.read_at is None
     # Staff are not clients: the portal page is not theirs either.
-    assert cast.signed_in(world.bookkeeper_alice).get(reverse("portal:breach-notice", args=[notice.pk])).status_code == 404
+    assert (
+        cast.signed_in(world.bookkeeper_alice).get(reverse("portal:breach-notice", args=[notice.pk])).status_code == 404
+    )
 
 
 def test_a_delegate_of_the_company_gets_404(world: access_cast.World, officer: User) -> None:
@@ -306,10 +308,13 @@ def test_email_after_commit_links_to_the_notice_and_holds_no_content(
     notice = BreachNotice.objects.get()
     mail.outbox.clear()
     # A publication that rolls back sends nothing.
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            incidents.publish_breach_notice(notice, actor=officer)
-            raise RuntimeError("rolled back")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        incidents.publish_breach_notice(notice, actor=officer)
+        raise RuntimeError("rolled back")
     assert callbacks == [] and mail.outbox == []
     assert BreachNotice.objects.get().state == NoticeState.DRAFT
     with django_capture_on_commit_callbacks(execute=True):
