@@ -33,7 +33,11 @@ from compliance.models import (
 
 
 def _step(incident: Incident, *, kind: str, actor: User | None, text: str = "") -> IncidentEvent:
-    return IncidentEvent.objects.create(incident=incident, at=timezone.now(), actor=actor, kind=kind, text=text)
+    event = IncidentEvent.objects.create(incident=incident, at=timezone.now(), actor=actor, kind=kind)
+    # The text is encrypted with the row id bound in: it is written once the row has one.
+    event.text = text
+    event.save(update_fields=["text"])
+    return event
 
 
 def _officer_emails() -> list[str]:
@@ -58,12 +62,14 @@ def report_incident(
         raise ComplianceError(_("Say briefly what happened."))
     incident = Incident.objects.create(
         title=title.strip(),
-        description=description.strip(),
         is_drill=is_drill,
         scheduled_for=scheduled_for,
         reported_by=actor,
         reported_at=timezone.now(),
     )
+    # Encrypted with the row id bound in: written once the row has one.
+    incident.description = description.strip()
+    incident.save(update_fields=["description"])
     _step(incident, kind=TimelineKind.REPORTED, actor=actor)
     audit.record(actor=actor, action=ComplianceAction.INCIDENT_REPORTED, target=incident, details={"drill": is_drill})
     label = _("Drill") if is_drill else _("Incident")

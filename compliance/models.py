@@ -327,7 +327,7 @@ class Incident(models.Model):
     """A security or confidentiality incident, or a drill recorded the same way (`is_drill`)."""
 
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("what happened"))
+    description = EncryptedTextField(_("what happened"))
     is_drill = models.BooleanField(_("drill"), default=False)
     scheduled_for = models.DateField(_("drill scheduled for"), null=True, blank=True)
     status = models.CharField(
@@ -348,13 +348,13 @@ class Incident(models.Model):
         verbose_name=_("whose reads (optional)"),
     )
     # The content of breach notices (PIPL Art. 57).
-    data_kinds = models.TextField(_("kinds of data involved"), blank=True)
-    cause = models.TextField(_("cause"), blank=True)
-    possible_harm = models.TextField(_("possible harm"), blank=True)
-    remedies = models.TextField(_("remedies taken"), blank=True)
-    client_actions = models.TextField(_("what the client can do"), blank=True)
-    contact = models.TextField(_("contact"), blank=True)
-    lessons = models.TextField(_("lessons learned"), blank=True)
+    data_kinds = EncryptedTextField(_("kinds of data involved"))
+    cause = EncryptedTextField(_("cause"))
+    possible_harm = EncryptedTextField(_("possible harm"))
+    remedies = EncryptedTextField(_("remedies taken"))
+    client_actions = EncryptedTextField(_("what the client can do"))
+    contact = EncryptedTextField(_("contact"))
+    lessons = EncryptedTextField(_("lessons learned"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -372,10 +372,14 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
 
+    def encryption_scope(self) -> KeyScope:
+        # Incident texts may name clients and what was exposed: encrypted under the firm's incident key.
+        return KeyScope.for_firm("incidents")
+
     @property
     def notice_complete(self) -> bool:
         return all(
-            getattr(self, f).strip()
+            (getattr(self, f) or "").strip()
             for f in ("data_kinds", "cause", "possible_harm", "remedies", "client_actions", "contact")
         )
 
@@ -403,13 +407,16 @@ class IncidentEvent(models.Model):
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=24, choices=TimelineKind.choices)
-    text = models.TextField(blank=True)
+    text = EncryptedTextField()
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    def encryption_scope(self) -> KeyScope:
+        return KeyScope.for_firm("incidents")
 
 
 class AffectedClient(models.Model):
