@@ -209,6 +209,15 @@ class NoticeContentForm(forms.Form):
     contact = forms.CharField(label=_("Contact"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class NoticeReviewForm(forms.Form):
+    client_details = forms.CharField(
+        label=_("What concerns this client"),
+        max_length=4000,
+        help_text=_("Which of this client's data was involved and when. Shown to the client in the notice."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
 

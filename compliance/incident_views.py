@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from uuid import UUID
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import capability_required, staff_required
 from accounts.models import User
 from accounts.services import request_user
+from audit import services as audit
 from compliance import incidents
 from compliance.errors import ComplianceError
 from compliance.forms import (
@@ -20,11 +22,12 @@ from compliance.forms import (
     IncidentReportForm,
     NoteForm,
     NoticeContentForm,
+    NoticeReviewForm,
     ReviewForm,
     SuspendForm,
     TriageForm,
 )
-from compliance.models import AffectedClient, Incident
+from compliance.models import AffectedClient, BreachNotice, Incident
 
 DESK = "view_compliance_desk"
 
@@ -141,9 +144,9 @@ def _notice_content(request: HttpRequest, incident: Incident, actor: User) -> Ht
     return None
 
 
-def _issue(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
-    issued = incidents.issue_breach_notices(incident, actor=actor)
-    messages.success(request, _("%(n)s notices issued.") % {"n": issued})
+def _compose(request: HttpRequest, incident: Incident, actor: User) -> HttpResponse | None:
+    composed = incidents.compose_breach_notices(incident, actor=actor)
+    messages.success(request, _("%(n)s draft notices composed. Review and publish each one.") % {"n": composed})
     return None
 
 
@@ -183,7 +186,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Incident, User], HttpResponse | None]]
     "compute-affected": _compute,
     "review-client": _review_client,
     "notice-content": _notice_content,
-    "issue-notices": _issue,
+    "compose-notices": _compose,
     "authority-report": _authority_report,
     "review": _review,
     "close": _close,
@@ -207,3 +210,36 @@ def incident_action_view(request: HttpRequest, incident_id: int, action: str) ->
         messages.error(request, str(error))
         response = None
     return response or redirect("staff:compliance:incident", incident_id=incident.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(DESK)
+def breach_notice_view(request: HttpRequest, notice_id: UUID) -> HttpResponse:
+    """The officer reviews one client's notice: completes what concerns this client, then publishes."""
+    notice = get_object_or_404(BreachNotice.objects.select_related("incident"), pk=notice_id)
+    actor = request_user(request)
+    form = NoticeReviewForm(request.POST or None, initial={"client_details": notice.client_details})
+    if request.method == "POST" and form.is_valid():
+        try:
+            if notice.is_published:
+                raise ComplianceError(_("This notice is already published and can no longer be changed."))
+            notice = incidents.revise_breach_notice(
+                notice, client_details=form.cleaned_data["client_details"], actor=actor
+            )
+            if request.POST.get("publish"):
+                incidents.publish_breach_notice(notice, actor=actor)
+                messages.success(request, _("Notice published to the client."))
+                return redirect("staff:compliance:incident", incident_id=notice.incident_id)
+            messages.success(request, _("Notice saved."))
+            return redirect("staff:compliance:breach-notice", notice_id=notice.pk)
+        except ComplianceError as error:
+            form.add_error(None, str(error))
+    audit.record_access(
+        request=request,
+        action="view",
+        client_ref=notice.client_ref,
+        object_type="compliance.breachnotice",
+        object_ids=[str(notice.pk)],
+        purpose="compliance officer reviews a breach notice",
+    )
+    return render(request, "compliance/breach_notice_review.html", {"notice": notice, "form": form})

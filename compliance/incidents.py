@@ -27,12 +27,17 @@ from compliance.models import (
     Incident,
     IncidentEvent,
     IncidentStatus,
+    NoticeState,
     TimelineKind,
 )
 
 
 def _step(incident: Incident, *, kind: str, actor: User | None, text: str = "") -> IncidentEvent:
-    return IncidentEvent.objects.create(incident=incident, at=timezone.now(), actor=actor, kind=kind, text=text)
+    event = IncidentEvent.objects.create(incident=incident, at=timezone.now(), actor=actor, kind=kind)
+    # The text is encrypted with the row id bound in: it is written once the row has one.
+    event.text = text
+    event.save(update_fields=["text"])
+    return event
 
 
 def _officer_emails() -> list[str]:
@@ -57,12 +62,14 @@ def report_incident(
         raise ComplianceError(_("Say briefly what happened."))
     incident = Incident.objects.create(
         title=title.strip(),
-        description=description.strip(),
         is_drill=is_drill,
         scheduled_for=scheduled_for,
         reported_by=actor,
         reported_at=timezone.now(),
     )
+    # Encrypted with the row id bound in: written once the row has one.
+    incident.description = description.strip()
+    incident.save(update_fields=["description"])
     _step(incident, kind=TimelineKind.REPORTED, actor=actor)
     audit.record(actor=actor, action=ComplianceAction.INCIDENT_REPORTED, target=incident, details={"drill": is_drill})
     label = _("Drill") if is_drill else _("Incident")
@@ -311,13 +318,48 @@ def set_notice_content(incident: Incident, *, actor: User, **content: str) -> In
     return incident
 
 
-def render_notice(incident: Incident, client_ref: str) -> str:
-    """The notice text (PIPL Art. 57): kinds of data, cause, possible harm, remedies, what to do, contact."""
+def _client_name(client_ref: str) -> str:
+    """The company's name for the notice's salutation (the notice itself is encrypted), else the ref."""
+    from clients.models import Client
+
+    try:
+        client = Client.objects.filter(pk=uuid.UUID(client_ref)).first()
+    except ValueError:
+        client = None
+    return client.name if client is not None else client_ref
+
+
+def render_notice(incident: Incident, client_ref: str, *, details: str = "") -> str:
+    """The notice text (PIPL Art. 57): kinds of data, cause, possible harm, remedies, what to do, contact,
+    and what concerns this client in particular."""
     # In the firm's language (Chinese), whatever language the officer's browser uses.
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
-            "compliance/breach_notice.txt", {"incident": incident, "client_ref": client_ref}
+            "compliance/breach_notice.txt",
+            {
+                "incident": incident,
+                "client_ref": client_ref,
+                "client_name": _client_name(client_ref),
+                "details": details.strip(),
+            },
         ).strip()
+
+
+def default_client_details(affected: AffectedClient) -> str:
+    """What the access log says about this client in the window: the officer reviews and completes it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "Our access log records %(n)s reads of your company's records in the period of the incident, "
+            "between %(first)s and %(last)s."
+        ) % {
+            "n": affected.access_count,
+            "first": _local(affected.first_access),
+            "last": _local(affected.last_access),
+        }
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def client_contact_emails(client_ref: str) -> list[str]:
@@ -343,57 +385,152 @@ def client_contact_emails(client_ref: str) -> list[str]:
     return sorted({e for e in emails if e})
 
 
-@transaction.atomic
-def issue_breach_notices(incident: Incident, *, actor: User) -> int:
-    """A notice for every included client not yet notified. Real incidents also e-mail the client that
-    a notice waits in the portal (the e-mail holds no content); drills never e-mail clients."""
-    from compliance.services import _mail_after_commit
+def notice_url(notice: BreachNotice) -> str:
+    """Where the client reads the notice: absolute when `FIRMPORTAL_SITE_URL` is set, else the path."""
+    from django.urls import reverse
 
+    path = reverse("portal:breach-notice", kwargs={"notice_id": notice.pk})
+    return getattr(settings, "FIRMPORTAL_SITE_URL", "").rstrip("/") + path
+
+
+def _refuse_unless_ready(incident: Incident) -> None:
     _refuse_if_closed(incident)
     if not incident.notice_complete:
         raise ComplianceError(_("Fill in every part of the notice first."))
+
+
+@transaction.atomic
+def compose_breach_notices(incident: Incident, *, actor: User) -> int:
+    """A draft notice for every client reviewed as affected that has none yet, prefilled with what the
+    access log says about that client. Nothing reaches a client until the officer publishes each one."""
+    _refuse_unless_ready(incident)
     affected = list(incident.affected.all())
     if not affected:
         raise ComplianceError(_("No affected clients: compute them from the access log first."))
     if any(a.included is None for a in affected):
         raise ComplianceError(_("Review every affected client (include or exclude) first."))
-    issued = 0
+    existing = set(incident.notices.values_list("client_ref", flat=True))
+    composed = 0
     now = timezone.now()
     for row in affected:
-        if not row.included or BreachNotice.objects.filter(incident=incident, client_ref=row.client_ref).exists():
+        if not row.included or row.client_ref in existing:
             continue
-        notice = BreachNotice.objects.create(
+        notice = BreachNotice(
             incident=incident,
             client_ref=row.client_ref,
-            body=render_notice(incident, row.client_ref),
+            state=NoticeState.DRAFT,
             is_drill=incident.is_drill,
             created_at=now,
         )
+        notice.client_details = default_client_details(row)
+        notice.body = render_notice(incident, row.client_ref, details=notice.client_details)
+        notice.save(force_insert=True)
         audit.record(
             actor=actor,
             action=ComplianceAction.BREACH_NOTICE_ISSUED,
             target=notice,
             client_ref=row.client_ref,
-            details={"incident": incident.pk, "drill": incident.is_drill},
+            details={"incident": incident.pk, "drill": incident.is_drill, "state": NoticeState.DRAFT},
         )
-        if not incident.is_drill:
-            recipients = client_contact_emails(row.client_ref)
-            if recipients:
-                notice.emailed_at = now
-                notice.save(update_fields=["emailed_at"])
-                _mail_after_commit(
-                    subject=_("You have a notice from your bookkeeping firm"),
-                    body=_(
-                        "There is an important notice for you in the FirmPortal client portal. Please sign in "
-                        "to read it. For your security, this e-mail does not contain its content."
-                    ),
-                    recipients=recipients,
-                )
-        issued += 1
-    incident.status = IncidentStatus.NOTIFIED
-    incident.save(update_fields=["status"])
-    _step(incident, kind=TimelineKind.NOTICES_ISSUED, actor=actor, text=_("%(n)s notices.") % {"n": issued})
-    return issued
+        composed += 1
+    _step(incident, kind=TimelineKind.NOTICES_COMPOSED, actor=actor, text=_("%(n)s draft notices.") % {"n": composed})
+    return composed
+
+
+def _refuse_unless_draft(notice: BreachNotice) -> None:
+    _refuse_if_closed(notice.incident)
+    if notice.state != NoticeState.DRAFT:
+        raise ComplianceError(_("This notice is already published and can no longer be changed."))
+
+
+@transaction.atomic
+def revise_breach_notice(notice: BreachNotice, *, client_details: str, actor: User) -> BreachNotice:
+    """The officer's review of one client's draft: what concerns this client, in their words."""
+    notice = BreachNotice.objects.select_for_update().select_related("incident").get(pk=notice.pk)
+    _refuse_unless_draft(notice)
+    if not client_details.strip():
+        raise ComplianceError(_("Say what concerns this client."))
+    notice.client_details = client_details.strip()
+    notice.body = render_notice(notice.incident, notice.client_ref, details=notice.client_details)
+    notice.reviewed_by = actor
+    notice.save(update_fields=["client_details", "body", "reviewed_by"])
+    audit.record(
+        actor=actor,
+        action=ComplianceAction.BREACH_NOTICE_REVISED,
+        target=notice,
+        client_ref=notice.client_ref,
+        details={"incident": notice.incident_id},
+    )
+    return notice
+
+
+@transaction.atomic
+def publish_breach_notice(notice: BreachNotice, *, actor: User) -> BreachNotice:
+    """Publish one reviewed notice to its client: it appears in the portal at once. For a real incident
+    the client's users are e-mailed after commit that a notice waits (a link, no content); drills never
+    reach clients (no e-mail, not shown in the portal). When every included client's notice is out,
+    the incident counts as notified."""
+    from compliance.services import _mail_after_commit
+
+    notice = BreachNotice.objects.select_for_update().select_related("incident").get(pk=notice.pk)
+    _refuse_unless_draft(notice)
+    incident = notice.incident
+    _refuse_unless_ready(incident)
+    now = timezone.now()
+    # Rendered again: the incident's Art. 57 content may have been improved since the draft.
+    notice.body = render_notice(incident, notice.client_ref, details=notice.client_details or "")
+    notice.state = NoticeState.PUBLISHED
+    notice.published_at = now
+    notice.reviewed_by = actor
+    fields = ["body", "state", "published_at", "reviewed_by"]
+    if not notice.is_drill:
+        recipients = client_contact_emails(notice.client_ref)
+        if recipients:
+            notice.emailed_at = now
+            fields.append("emailed_at")
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = _("You have a notice from your bookkeeping firm")
+                body = _(
+                    "There is an important notice for you in the FirmPortal client portal. Please sign in "
+                    "to read it:\n\n%(url)s\n\nFor your security, this e-mail does not contain its content."
+                ) % {"url": notice_url(notice)}
+            _mail_after_commit(subject=subject, body=body, recipients=recipients)
+    notice.save(update_fields=fields)
+    audit.record(
+        actor=actor,
+        action=ComplianceAction.BREACH_NOTICE_PUBLISHED,
+        target=notice,
+        client_ref=notice.client_ref,
+        details={"incident": incident.pk, "drill": notice.is_drill, "emailed": notice.emailed_at is not None},
+    )
+    _step(incident, kind=TimelineKind.NOTICE_PUBLISHED, actor=actor, text=notice.client_ref)
+    included = set(incident.affected.filter(included=True).values_list("client_ref", flat=True))
+    published = set(incident.notices.filter(state=NoticeState.PUBLISHED).values_list("client_ref", flat=True))
+    if included <= published and incident.status != IncidentStatus.NOTIFIED:
+        incident.status = IncidentStatus.NOTIFIED
+        incident.save(update_fields=["status"])
+    return notice
+
+
+@transaction.atomic
+def acknowledge_breach_notice(notice: BreachNotice, *, actor: User) -> BreachNotice:
+    """The client confirms having read the notice ("I have read it"); the first confirmation counts."""
+    notice = BreachNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.state != NoticeState.PUBLISHED:
+        raise ComplianceError(_("This notice is not published."))
+    if notice.read_at is not None:
+        return notice
+    notice.read_at = timezone.now()
+    notice.read_by = actor
+    notice.save(update_fields=["read_at", "read_by"])
+    audit.record(
+        actor=actor,
+        action=ComplianceAction.BREACH_NOTICE_ACKNOWLEDGED,
+        target=notice,
+        client_ref=notice.client_ref,
+        details={"incident": notice.incident_id},
+    )
+    return notice
 
 
 @transaction.atomic

@@ -50,6 +50,12 @@ class ComplianceAction(models.TextChoices):
     WHISTLEBLOWING_REPORT_READ = "whistleblowing_report_read", _("Whistleblower report read")
     WHISTLEBLOWING_REPLIED = "whistleblowing_replied", _("Whistleblower report answered")
     WHISTLEBLOWING_STATUS_CHANGED = "whistleblowing_status_changed", _("Whistleblower report status changed")
+    # compliance2: breach notices reviewed per client and delivered in the portal; stored reports.
+    BREACH_NOTICE_REVISED = "breach_notice_revised", _("Breach notice revised")
+    BREACH_NOTICE_PUBLISHED = "breach_notice_published", _("Breach notice published")
+    BREACH_NOTICE_ACKNOWLEDGED = "breach_notice_acknowledged", _("Breach notice acknowledged by the client")
+    COMPLIANCE_REPORT_STORED = "compliance_report_stored", _("Scheduled compliance report stored")
+    COMPLIANCE_REPORT_DOWNLOADED = "compliance_report_downloaded", _("Stored compliance report downloaded")
 
 
 # --- NDAs -----------------------------------------------------------------------------------------
@@ -321,7 +327,7 @@ class Incident(models.Model):
     """A security or confidentiality incident, or a drill recorded the same way (`is_drill`)."""
 
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("what happened"))
+    description = EncryptedTextField(_("what happened"))
     is_drill = models.BooleanField(_("drill"), default=False)
     scheduled_for = models.DateField(_("drill scheduled for"), null=True, blank=True)
     status = models.CharField(
@@ -342,13 +348,13 @@ class Incident(models.Model):
         verbose_name=_("whose reads (optional)"),
     )
     # The content of breach notices (PIPL Art. 57).
-    data_kinds = models.TextField(_("kinds of data involved"), blank=True)
-    cause = models.TextField(_("cause"), blank=True)
-    possible_harm = models.TextField(_("possible harm"), blank=True)
-    remedies = models.TextField(_("remedies taken"), blank=True)
-    client_actions = models.TextField(_("what the client can do"), blank=True)
-    contact = models.TextField(_("contact"), blank=True)
-    lessons = models.TextField(_("lessons learned"), blank=True)
+    data_kinds = EncryptedTextField(_("kinds of data involved"))
+    cause = EncryptedTextField(_("cause"))
+    possible_harm = EncryptedTextField(_("possible harm"))
+    remedies = EncryptedTextField(_("remedies taken"))
+    client_actions = EncryptedTextField(_("what the client can do"))
+    contact = EncryptedTextField(_("contact"))
+    lessons = EncryptedTextField(_("lessons learned"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -366,10 +372,14 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
 
+    def encryption_scope(self) -> KeyScope:
+        # Incident texts may name clients and what was exposed: encrypted under the firm's incident key.
+        return KeyScope.for_firm("incidents")
+
     @property
     def notice_complete(self) -> bool:
         return all(
-            getattr(self, f).strip()
+            (getattr(self, f) or "").strip()
             for f in ("data_kinds", "cause", "possible_harm", "remedies", "client_actions", "contact")
         )
 
@@ -383,6 +393,8 @@ class TimelineKind(models.TextChoices):
     AFFECTED_REVIEWED = "affected_reviewed", _("Affected client reviewed")
     NOTICE_CONTENT = "notice_content", _("Notice content set")
     NOTICES_ISSUED = "notices_issued", _("Notices issued")
+    NOTICES_COMPOSED = "notices_composed", _("Notices composed")
+    NOTICE_PUBLISHED = "notice_published", _("Notice published")
     AUTHORITY_REPORT = "authority_report", _("Authority report generated")
     REVIEW = "review", _("Post-incident review")
     CLOSED = "closed", _("Closed")
@@ -395,13 +407,16 @@ class IncidentEvent(models.Model):
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=24, choices=TimelineKind.choices)
-    text = models.TextField(blank=True)
+    text = EncryptedTextField()
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    def encryption_scope(self) -> KeyScope:
+        return KeyScope.for_firm("incidents")
 
 
 class AffectedClient(models.Model):
@@ -426,25 +441,71 @@ class AffectedClient(models.Model):
         return f"{self.incident_id} {self.client_ref}"
 
 
+class NoticeState(models.TextChoices):
+    DRAFT = "draft", _("Draft (being reviewed)")
+    PUBLISHED = "published", _("Published to the client")
+
+
 class BreachNotice(models.Model):
-    """The notice to one affected client (PIPL Art. 57). Delivered in the portal by the portal slice;
-    the e-mail only says that a notice is waiting."""
+    """The notice to one affected client (PIPL Art. 57).
+
+    Composed as a draft for every client reviewed as affected, reviewed (and completed with what
+    concerns this client) by the compliance officer, then published: the client reads it in the
+    portal (`/portal/notices/`) and acknowledges it; the e-mail only says that a notice is waiting.
+    The texts mention the client's data, so they are encrypted under the client's key.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notices")
     client_ref = models.CharField(max_length=64, db_index=True)
-    body = models.TextField()
+    state = models.CharField(_("state"), max_length=12, choices=NoticeState.choices, default=NoticeState.DRAFT)
+    # What concerns this client in particular (which of its data, when); prefilled from the access log.
+    client_details = EncryptedTextField(_("what concerns this client"))
+    # The full notice as the client reads it, rendered from the incident's Art. 57 content.
+    body = EncryptedTextField(_("notice"))
     is_drill = models.BooleanField(default=False)
     created_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["client_ref"]
-        constraints = [models.UniqueConstraint(fields=["incident", "client_ref"], name="breach_notice_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "client_ref"], name="breach_notice_once"),
+            models.CheckConstraint(
+                condition=models.Q(state="draft", published_at__isnull=True)
+                | models.Q(state="published", published_at__isnull=False),
+                name="breach_notice_published_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(read_at__isnull=True) | models.Q(state="published"),
+                name="breach_notice_read_only_when_published",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"notice {self.incident_id} {self.client_ref}"
+
+    def encryption_scope(self) -> KeyScope:
+        return KeyScope.for_client(self.client_ref)
+
+    @classmethod
+    def rows_in_encryption_scope(cls, scope: KeyScope) -> models.QuerySet[BreachNotice]:
+        """Key rotation: the notices of the scope's client."""
+        if scope.client_id is None or scope.year is not None:
+            return cls.objects.none()
+        return cls.objects.filter(client_ref=scope.client_id)
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == NoticeState.PUBLISHED
 
 
 # --- Anonymous whistleblowing (举报渠道) -----------------------------------------------------------
@@ -606,3 +667,44 @@ class ProcessingActivity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Scheduled compliance reports (compliance2) ------------------------------------------------------
+
+
+class ReportKind(models.TextChoices):
+    MONTH = "month", _("Monthly")
+    YEAR = "year", _("Yearly")
+
+
+class StoredComplianceReport(models.Model):
+    """A monthly or yearly compliance report generated by the schedule, kept encrypted for the firm head.
+
+    The PDF names staff (who read most) and carries other slices' sections, which may name clients:
+    it is kept as an encrypted file under the firm's `compliance-reports` key, never in plaintext.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=8, choices=ReportKind.choices)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until"))
+    file = models.OneToOneField("confidentiality.StoredFile", on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField(_("generated at"))
+
+    class Meta:
+        ordering = ["-period_start", "kind"]
+        verbose_name = _("stored compliance report")
+        verbose_name_plural = _("stored compliance reports")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "period_start"], name="stored_compliance_report_once"),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="stored_report_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} report {self.period_start}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.period_start:%Y-%m}" if self.kind == ReportKind.MONTH else f"{self.period_start:%Y}"

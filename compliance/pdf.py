@@ -155,7 +155,7 @@ def incident_authority_report_pdf(incident: object) -> bytes:
             col_widths=[50 * mm, 120 * mm],
         ),
         para("经过 What happened", "h2"),
-        para(incident.description),
+        para(incident.description or "-"),
         para("涉及的信息种类 Kinds of data", "h2"),
         para(incident.data_kinds or "-"),
         para("原因 Cause", "h2"),
@@ -179,7 +179,7 @@ def incident_authority_report_pdf(incident: object) -> bytes:
         table(
             [["时间 Time", "步骤 Step", "人员 By", "说明 Note"]]
             + [
-                [local(e.at), e.get_kind_display(), e.actor.get_username() if e.actor else "-", e.text]
+                [local(e.at), e.get_kind_display(), e.actor.get_username() if e.actor else "-", e.text or ""]
                 for e in incident.timeline.select_related("actor")
             ],
             col_widths=[38 * mm, 32 * mm, 28 * mm, 72 * mm],

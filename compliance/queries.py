@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import StaffRole, User, UserKind
-from compliance.models import AcceptanceKind, Course, NdaAcceptance, NdaVersion, TrainingCompletion
+from compliance.models import AcceptanceKind, BreachNotice, Course, NdaAcceptance, NdaVersion, TrainingCompletion
 
 # The page the access layer sends a blocked staff member to.
 GATE_URL_NAME = "staff:compliance:gate"
@@ -234,3 +234,33 @@ def training_status_for(user: User, *, now: datetime | None = None) -> list[tupl
     for course in Course.objects.filter(is_active=True):
         result.append((course, passes.get(course.pk)))
     return result
+
+
+# --- Breach notices in the client portal (compliance2) ---------------------------------------------
+
+
+def published_breach_notices() -> QuerySet[BreachNotice]:
+    """The notices clients may see: published, real incidents only (drills never reach clients)."""
+    from compliance.models import NoticeState
+
+    return BreachNotice.objects.filter(state=NoticeState.PUBLISHED, is_drill=False).order_by("-published_at")
+
+
+def client_breach_notices(client_ref: str) -> QuerySet[BreachNotice]:
+    return published_breach_notices().filter(client_ref=client_ref)
+
+
+def unread_breach_notice_count(user: User, client_ref: str) -> int:
+    """Unread notices of the company for one of its own users (delegates are not told), in one query."""
+    import uuid
+
+    from django.db.models import Exists
+
+    from clients.models import ClientMembership
+
+    try:
+        client_id = uuid.UUID(client_ref)
+    except ValueError:
+        return 0
+    member = ClientMembership.objects.filter(user=user, client_id=client_id)
+    return client_breach_notices(client_ref).filter(read_at__isnull=True).filter(Exists(member)).count()

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import calendar
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -39,9 +40,12 @@ from compliance.models import (
     Incident,
     ProcessingActivity,
     Recognition,
+    StoredComplianceReport,
     Violation,
     WhistleblowerReport,
 )
+
+logger = logging.getLogger(__name__)
 
 PALETTE = [colors.HexColor(c) for c in ("#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#999999")]
 
@@ -283,13 +287,57 @@ for _key, _title in (
     ("alerts", gettext_noop("Alerts and their handling")),
     ("retention", gettext_noop("Retention and destruction")),
     ("backups", gettext_noop("Backups and restore drills")),
-    ("data_rights", gettext_noop("Data-rights requests and complaints, with response times")),
 ):
     SECTIONS.setdefault(_key, _not_connected(_key, _title))
 
+CASEWORK_PLACEHOLDER_TITLE = gettext_noop("Data-rights requests and complaints, with response times")
+
+# --- Other casework sections ----------------------------------------------------------------------
+#
+# Casework handled by other apps (data-rights requests in `datarights`, complaints in `clientcare`,
+# and whatever comes later) goes into the "data_rights" slot of the report. Those apps do not exist
+# here, and this app must not import them: each registers a section function instead, e.g. in its
+# AppConfig.ready():
+#
+#     from compliance.reports import register_casework_section
+#     register_casework_section("complaints", complaints.reports.complaints_section)
+#
+# The function takes a `Period` and returns a `Section` (counts, response times; never client text).
+# Sections appear in the order registered; until one is, the slot says no source is connected.
+CASEWORK_SECTIONS: dict[str, SectionFunction] = {}
+
+
+def register_casework_section(key: str, function: SectionFunction) -> None:
+    """Plug a casework section (data-rights requests, complaints, ...) into the compliance report."""
+    CASEWORK_SECTIONS[key] = function
+
+
+def unregister_casework_section(key: str) -> None:
+    CASEWORK_SECTIONS.pop(key, None)
+
+
+def _safe(key: str, function: SectionFunction, period: Period) -> Section:
+    """One section; a failing section is reported as such, and the rest of the report still comes out."""
+    try:
+        return function(period)
+    except Exception:
+        logger.exception("compliance report section %s failed", key)
+        return Section(key, key, note=_("This section could not be built; see the server log."))
+
 
 def build_sections(period: Period) -> list[Section]:
-    return [SECTIONS[key](period) for key in SECTION_ORDER if key in SECTIONS]
+    sections: list[Section] = []
+    for key in SECTION_ORDER:
+        if key == "data_rights":
+            casework = dict(CASEWORK_SECTIONS)
+            if key in SECTIONS:
+                casework = {key: SECTIONS[key], **casework}
+            if not casework:
+                casework = {key: _not_connected(key, CASEWORK_PLACEHOLDER_TITLE)}
+            sections += [_safe(name, function, period) for name, function in casework.items()]
+        elif key in SECTIONS:
+            sections.append(_safe(key, SECTIONS[key], period))
+    return sections
 
 
 def render_report_pdf(period: Period, sections: list[Section]) -> bytes:
@@ -391,3 +439,104 @@ def export_processing_record(*, actor: User) -> bytes:
     workbook.save(buffer)
     audit.record(actor=actor, action=ComplianceAction.PROCESSING_RECORD_EXPORTED)
     return buffer.getvalue()
+
+
+# --- Scheduled reports (beat: monthly on the 1st, yearly on 1 January) ------------------------------
+
+REPORTS_SCOPE_PURPOSE = "compliance-reports"
+
+
+def previous_month(today: date) -> Period:
+    first = today.replace(day=1) - timedelta(days=1)
+    return Period.month(first.year, first.month)
+
+
+def previous_year(today: date) -> Period:
+    return Period.year(today.year - 1)
+
+
+def firm_heads() -> QuerySet[User]:
+    from accounts.models import StaffRole, UserKind
+
+    return User.objects.filter(
+        kind=UserKind.STAFF, is_active=True, offboarded_at__isnull=True, groups__name=StaffRole.FIRM_HEAD
+    ).order_by("username")
+
+
+def stored_report_url(report: StoredComplianceReport) -> str:
+    """Where the firm head downloads it: absolute when `FIRMPORTAL_SITE_URL` is set, else the path."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    path = reverse("staff:compliance:stored-report", kwargs={"stored_report_id": report.pk})
+    return getattr(settings, "FIRMPORTAL_SITE_URL", "").rstrip("/") + path
+
+
+@transaction.atomic
+def store_scheduled_report(period: Period, *, actor: User | None = None) -> StoredComplianceReport:
+    """Generate the period's report, keep it encrypted, and tell the firm heads after commit (a link,
+    no content). Once per period: a second run (a retried or duplicated job) returns the stored one."""
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+
+    from compliance.services import _mail_after_commit
+    from confidentiality.files import store_encrypted
+    from confidentiality.keyscope import KeyScope
+
+    existing = StoredComplianceReport.objects.filter(kind=period.kind, period_start=period.start).first()
+    if existing is not None:
+        return existing
+    with translation.override(settings.LANGUAGE_CODE):
+        data = render_report_pdf(period, build_sections(period))
+    stored_file = store_encrypted(
+        KeyScope.for_firm(REPORTS_SCOPE_PURPOSE),
+        ContentFile(data),
+        owner_label="compliance.storedcompliancereport",
+        name=f"compliance-report-{period.label}.pdf",
+        content_type="application/pdf",
+    )
+    try:
+        with transaction.atomic():
+            report = StoredComplianceReport.objects.create(
+                kind=period.kind,
+                period_start=period.start,
+                period_end=period.end,
+                file=stored_file,
+                generated_at=timezone.now(),
+            )
+    except IntegrityError:
+        # Another worker stored this period first; our file's key never committed (unreadable noise).
+        return StoredComplianceReport.objects.get(kind=period.kind, period_start=period.start)
+    audit.record(
+        actor=actor,
+        action=ComplianceAction.COMPLIANCE_REPORT_STORED,
+        target=report,
+        details={"period": period.label, "kind": period.kind, "size": stored_file.size},
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        kind = _("Monthly") if period.kind == "month" else _("Yearly")
+        subject = _("%(kind)s compliance report %(period)s is ready") % {"kind": kind, "period": period.label}
+        body = _(
+            "The %(kind)s compliance report for %(period)s has been generated. Sign in to FirmPortal to "
+            "download it:\n\n%(url)s\n\nThe report itself is not attached to this e-mail."
+        ) % {"kind": kind.lower(), "period": period.label, "url": stored_report_url(report)}
+    _mail_after_commit(subject=subject, body=body, recipients=[u.email for u in firm_heads()])
+    return report
+
+
+def store_previous_month_report(*, today: date | None = None) -> StoredComplianceReport:
+    return store_scheduled_report(previous_month(today or timezone.localdate()))
+
+
+def store_previous_year_report(*, today: date | None = None) -> StoredComplianceReport:
+    return store_scheduled_report(previous_year(today or timezone.localdate()))
+
+
+@transaction.atomic
+def record_stored_report_download(report: StoredComplianceReport, *, actor: User) -> None:
+    audit.record(
+        actor=actor,
+        action=ComplianceAction.COMPLIANCE_REPORT_DOWNLOADED,
+        target=report,
+        details={"period": report.label, "kind": report.kind},
+    )

@@ -22,3 +22,19 @@ def send_third_party_review_reminders() -> int:
 @shared_task(name="compliance.tasks.send_nda_reminders")
 def send_nda_reminders() -> int:
     return services.send_nda_reminders()
+
+
+@shared_task(name="compliance.tasks.store_monthly_compliance_report")
+def store_monthly_compliance_report() -> str:
+    """Beat, on the 1st: the previous month's report, stored encrypted; the firm head is told."""
+    from compliance import reports
+
+    return str(reports.store_previous_month_report().pk)
+
+
+@shared_task(name="compliance.tasks.store_yearly_compliance_report")
+def store_yearly_compliance_report() -> str:
+    """Beat, on 1 January: the previous year's report."""
+    from compliance import reports
+
+    return str(reports.store_previous_year_report().pk)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import capability_required, staff_required
+from accounts.decorators import capability_required, refuse, staff_required
 from accounts.models import User
 from accounts.services import request_user
 from compliance import queries, services
@@ -431,7 +431,26 @@ def reports_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             return _pdf(reports.generate_compliance_report(period, actor=user), f"compliance-report-{period.label}.pdf")
-    return render(request, "compliance/reports.html", {"form": form})
+    from compliance.models import StoredComplianceReport
+
+    stored = StoredComplianceReport.objects.all()[:36]
+    return render(request, "compliance/reports.html", {"form": form, "stored": stored})
+
+
+@require_GET
+@staff_required
+def stored_report_download_view(request: HttpRequest, stored_report_id: UUID) -> HttpResponse:
+    """A scheduled report (a small PDF), decrypted in memory; for the firm head and the compliance desk."""
+    from compliance import reports
+    from compliance.models import StoredComplianceReport
+    from confidentiality.files import read_decrypted
+
+    user = request_user(request)
+    if not _may_read_reports(user):
+        raise refuse(request, reason="capability")
+    report = get_object_or_404(StoredComplianceReport.objects.select_related("file"), pk=stored_report_id)
+    reports.record_stored_report_download(report, actor=user)
+    return _pdf(read_decrypted(report.file), f"compliance-report-{report.label}.pdf")
 
 
 @require_http_methods(["GET", "POST"])

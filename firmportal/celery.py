@@ -69,6 +69,16 @@ app.conf.beat_schedule = {
         "task": "compliance.tasks.send_third_party_review_reminders",
         "schedule": crontab(hour=7, minute=5),
     },
+    # Compliance reports for the firm head: the previous month's on the 1st, the previous year's on
+    # 1 January; stored encrypted, the firm head is e-mailed a link.
+    "compliance-report-monthly": {
+        "task": "compliance.tasks.store_monthly_compliance_report",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
+    "compliance-report-yearly": {
+        "task": "compliance.tasks.store_yearly_compliance_report",
+        "schedule": crontab(month_of_year=1, day_of_month=1, hour=6, minute=30),
+    },
     # Retention: appraise what expired, and requeue destruction runs whose worker died.
     "retention-daily": {"task": "retention.run_daily", "schedule": crontab(hour=2, minute=30)},
     "retention-resume": {"task": "retention.resume_destruction_runs", "schedule": 600.0},

@@ -276,6 +276,8 @@ EMAIL_BACKEND = env.string("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.fi
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env.string("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env.integer("DJANGO_EMAIL_PORT", 25)
+# The address links in e-mails point to (e.g. https://portal.example.cn); empty: e-mails carry the path only.
+FIRMPORTAL_SITE_URL = env.string("FIRMPORTAL_SITE_URL", "")
 DEFAULT_FROM_EMAIL = env.string("DJANGO_DEFAULT_FROM_EMAIL", "FirmPortal <no-reply@firmportal.invalid>")
 
 # --- Admin console --------------------------------------------------------------------------

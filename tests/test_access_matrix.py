@@ -55,6 +55,7 @@ NOT_CLIENT_SCOPED = {
     "list_id",
     "run_id",
     "job_id",
+    "stored_report_id",  # compliance2: the firm's scheduled compliance reports (firm head, desk)
 }
 
 # How to name client A's object for each keyword (value or callable of the fixtures).
@@ -67,6 +68,7 @@ FACTORIES: dict[str, Factory] = {
     "voucher_id": lambda w, o: o["voucher"].pk,
     "period_id": lambda w, o: o["voucher"].period_id,
     "handover_id": lambda w, o: o["handover"].pk,
+    "notice_id": lambda w, o: o["notice"].pk,  # compliance2: a published breach notice to client A
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
@@ -97,6 +99,7 @@ ALLOWED: dict[str, set[str]] = {
     "staff:access:emergency-review": {"cora"},  # the compliance desk
     "staff:access:reveal": {"partner", "alice"},  # reveal_secret
     "portal:delegate-revoke": {"a_owner"},
+    "staff:compliance:breach-notice": {"cora"},  # the compliance desk reviews notices
     # Books: separation of duties follows the role on the client. Preparing is the bookkeeper's,
     # reviewing, posting and closing the reviewer's (and the manager's); reopening the manager's.
     "clients:voucher-create": {"alice"},
@@ -176,6 +179,23 @@ def _handover_for(world: World) -> Any:
     return prepare_handover(client=world.client_a, actor=archivist, firm_keeps_archives=True)
 
 
+def _breach_notice_for(world: World, officer: User) -> Any:
+    """A breach notice published to client A (the portal shows it to A's own users only)."""
+    from compliance import incidents
+    from compliance.models import BreachNotice, NoticeState
+
+    incident = incidents.report_incident(title="t", description="d", actor=officer)
+    return BreachNotice.objects.create(
+        incident=incident,
+        client_ref=str(world.client_a.pk),
+        state=NoticeState.PUBLISHED,
+        body="正文",
+        client_details="细节",
+        created_at=timezone.now(),
+        published_at=timezone.now(),
+    )
+
+
 @pytest.fixture
 def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, User], dict[str, Any]]:
     monkeypatch.setattr(Client, "SECRET_FIELDS", ("credit_code",), raising=False)
@@ -217,6 +237,7 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
         world.client_a, date=datetime.date(2025, 3, 15), lines=sale(), actor=world.bookkeeper_alice
     )
     objects["handover"] = _handover_for(world)
+    objects["notice"] = _breach_notice_for(world, cora)
     people = {
         "partner": world.partner,
         "alice": world.bookkeeper_alice,

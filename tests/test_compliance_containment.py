@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StaffRole
+from compliance import incidents
 from compliance.models import Incident, IncidentEvent
 from confidentiality import access_services, crypto
 from confidentiality.keyscope import KeyScope
@@ -20,9 +21,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _incident(officer, suspect=None) -> Incident:  # type: ignore[no-untyped-def]
-    return Incident.objects.create(
-        title="U盘丢失", reported_by=officer, reported_at=timezone.now(), suspect=suspect, description="-"
-    )
+    incident = incidents.report_incident(title="U盘丢失", description="-", actor=officer)
+    if suspect is not None:
+        Incident.objects.filter(pk=incident.pk).update(suspect=suspect)
+        incident.refresh_from_db()
+    return incident
 
 
 def _act(officer, incident: Incident, action: str):  # type: ignore[no-untyped-def]

@@ -101,10 +101,10 @@ def test_notices_go_to_included_clients_with_art57_content(
     incident = _incident(compliance_officer, suspect=bookkeeper_alice)
     incidents.compute_affected_clients(incident, actor=compliance_officer)
     with pytest.raises(ComplianceError):
-        incidents.issue_breach_notices(incident, actor=compliance_officer)  # no content yet
+        incidents.compose_breach_notices(incident, actor=compliance_officer)  # no content yet
     incidents.set_notice_content(incident, actor=compliance_officer, **NOTICE)
     with pytest.raises(ComplianceError):
-        incidents.issue_breach_notices(incident, actor=compliance_officer)  # not reviewed yet
+        incidents.compose_breach_notices(incident, actor=compliance_officer)  # not reviewed yet
     incidents.review_affected_client(
         incident.affected.get(client_ref="client-A"), include=True, actor=compliance_officer
     )
@@ -112,8 +112,10 @@ def test_notices_go_to_included_clients_with_art57_content(
         incident.affected.get(client_ref="client-B"), include=False, actor=compliance_officer
     )
     mail.outbox.clear()
+    assert incidents.compose_breach_notices(incident, actor=compliance_officer) == 1
+    assert mail.outbox == []  # a draft reaches nobody
     with django_capture_on_commit_callbacks(execute=True):
-        assert incidents.issue_breach_notices(incident, actor=compliance_officer) == 1
+        incidents.publish_breach_notice(BreachNotice.objects.get(), actor=compliance_officer)
 
     notice = BreachNotice.objects.get()
     assert notice.client_ref == "client-A"
@@ -125,8 +127,11 @@ def test_notices_go_to_included_clients_with_art57_content(
     for text in NOTICE.values():
         assert text not in mail.outbox[0].body and text not in mail.outbox[0].subject
     assert AuditEvent.objects.filter(action="breach_notice_issued", client_ref="client-A").count() == 1
-    # Issuing again sends nothing twice.
-    assert incidents.issue_breach_notices(incident, actor=compliance_officer) == 0
+    assert AuditEvent.objects.filter(action="breach_notice_published", client_ref="client-A").count() == 1
+    # Composing again makes nothing twice, and a published notice cannot be published again.
+    assert incidents.compose_breach_notices(incident, actor=compliance_officer) == 0
+    with pytest.raises(ComplianceError):
+        incidents.publish_breach_notice(notice, actor=compliance_officer)
 
 
 @override_settings(COMPLIANCE_CLIENT_CONTACTS_RESOLVER="tests.test_compliance_incidents.contacts_for_test")
@@ -141,8 +146,9 @@ def test_drills_are_flagged_and_never_email_clients(
     incidents.set_notice_content(incident, actor=compliance_officer, **NOTICE)
     incidents.review_affected_client(incident.affected.get(), include=True, actor=compliance_officer)
     mail.outbox.clear()
+    incidents.compose_breach_notices(incident, actor=compliance_officer)
     with django_capture_on_commit_callbacks(execute=True):
-        incidents.issue_breach_notices(incident, actor=compliance_officer)
+        incidents.publish_breach_notice(BreachNotice.objects.get(), actor=compliance_officer)
     notice = BreachNotice.objects.get()
     assert notice.is_drill and "演练" in notice.body
     assert mail.outbox == []
@@ -198,8 +204,13 @@ def test_full_flow_through_the_pages_with_timeline_and_authority_report(
     http.post(f"{base}/review-client/", {"affected": a.pk, "decision": "include"})
     http.post(f"{base}/review-client/", {"affected": b.pk, "decision": "exclude"})
     http.post(f"{base}/notice-content/", NOTICE)
-    http.post(f"{base}/issue-notices/")
+    http.post(f"{base}/compose-notices/")
     assert list(BreachNotice.objects.values_list("client_ref", flat=True)) == ["client-A"]
+    notice = BreachNotice.objects.get()
+    assert http.get(f"/staff/compliance/notices/{notice.pk}/").status_code == 200
+    http.post(f"/staff/compliance/notices/{notice.pk}/", {"client_details": "您的凭证被查看了两次", "publish": "1"})
+    notice.refresh_from_db()
+    assert notice.state == "published" and "您的凭证被查看了两次" in notice.body
     pdf = http.post(f"{base}/authority-report/")
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
     assert "邮件发错" in text and "client-A" in text and "一名员工的笔记本电脑丢失" in text
@@ -217,7 +228,8 @@ def test_full_flow_through_the_pages_with_timeline_and_authority_report(
         "affected_computed",
         "affected_reviewed",
         "notice_content",
-        "notices_issued",
+        "notices_composed",
+        "notice_published",
         "authority_report",
         "review",
     } <= set(kinds)
