@@ -15,6 +15,7 @@ destroying the scope's key shreds the file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -257,3 +258,55 @@ class DecryptingReader(io.RawIOBase):
         self._pending = self._pending[size:]
         self._position += size
         return size
+
+
+class _EncryptingSink(io.RawIOBase):
+    """A write-only, unseekable file object that encrypts what is written (zipfile can stream into it)."""
+
+    def __init__(self, writer: ChunkedEncryptor) -> None:
+        super().__init__()
+        self._writer = writer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._writer.write(chunk)
+        return len(chunk)
+
+
+@contextlib.contextmanager
+def encrypted_writer(
+    scope: KeyScope, *, owner_label: str, name: str, content_type: str = "application/octet-stream"
+) -> Iterator[tuple[io.RawIOBase, StoredFile]]:
+    """Write plaintext into the yielded file object, encrypted as it is written (for content built on
+    the fly, e.g. an export zip): plaintext never touches the disk and at most one chunk is held.
+
+    The `StoredFile` row (yielded unsaved) is saved when the block ends without an error; on an error
+    the ciphertext is removed and nothing is saved. Like `store_encrypted`, the caller audits what it is.
+    """
+    stored = StoredFile(
+        owner=scope.owner, year=scope.year, owner_label=owner_label, content_type=content_type[:100], size=0, sha256=""
+    )
+    file_key = AESGCM.generate_key(bit_length=256)
+    stored.name = name
+    stored.file_key = PlainBytes(file_key)
+    target = _path(stored)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    try:
+        with open(partial, "wb") as out:
+            writer = ChunkedEncryptor(file_key, stored.id, out)
+            yield _EncryptingSink(writer), stored
+            writer.close()
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+        stored.size = writer.size
+        stored.sha256 = writer.sha256.hexdigest()
+        stored.save(force_insert=True)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        raise
