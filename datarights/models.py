@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.models import Client
 from confidentiality.fields import EncryptedJSONField, EncryptedTextField
@@ -35,11 +36,11 @@ class RequestKind(models.TextChoices):
 
 
 class RequestState(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    IN_PROGRESS = "in_progress", _("Being prepared")
-    FULFILLED = "fulfilled", _("Answered")
-    REFUSED = "refused", _("Refused")
+    SUBMITTED = "submitted", pgettext_lazy("data-rights state", "Submitted")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("data-rights state", "Acknowledged")
+    IN_PROGRESS = "in_progress", pgettext_lazy("data-rights state", "Being prepared")
+    FULFILLED = "fulfilled", pgettext_lazy("data-rights state", "Answered")
+    REFUSED = "refused", pgettext_lazy("data-rights state", "Refused")
 
 
 OPEN_STATES = (RequestState.SUBMITTED, RequestState.ACKNOWLEDGED, RequestState.IN_PROGRESS)
@@ -59,10 +60,15 @@ class DataRightsRequest(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="data_rights_requests")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(_("kind"), max_length=16, choices=RequestKind.choices)
-    state = models.CharField(_("state"), max_length=16, choices=RequestState.choices, default=RequestState.SUBMITTED)
+    kind = models.CharField(pgettext_lazy("data-rights field", "kind"), max_length=16, choices=RequestKind.choices)
+    state = models.CharField(
+        pgettext_lazy("data-rights field", "state"),
+        max_length=16,
+        choices=RequestState.choices,
+        default=RequestState.SUBMITTED,
+    )
     # What the client typed (what is wrong, what to delete, ...): encrypted under the client's key.
-    details = EncryptedTextField(_("details"))
+    details = EncryptedTextField(pgettext_lazy("data-rights field", "details"))
     submitted_at = models.DateTimeField(default=timezone.now)
     due_on = models.DateField(_("answer due"))
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -75,7 +81,7 @@ class DataRightsRequest(models.Model):
     )
     # The officer's answer (what was corrected, what follows) or the reasons of a refusal, shown to
     # the client; may describe the client's affairs: encrypted.
-    answer = EncryptedTextField(_("answer"))
+    answer = EncryptedTextField(pgettext_lazy("data-rights field", "answer"))
     # A deletion request's assessment: {"erased": [...], "scheduled": [...], "locked": [...]}.
     erasure = EncryptedJSONField(_("erasure assessment"))
 
@@ -114,7 +120,7 @@ class TimelineStep(models.TextChoices):
     PACKAGE_QUEUED = "package_queued", _("Export package being prepared")
     PACKAGE_READY = "package_ready", _("Export package ready to download")
     PACKAGE_FAILED = "package_failed", _("Export package could not be built")
-    FULFILLED = "fulfilled", _("Answered")
+    FULFILLED = "fulfilled", pgettext_lazy("data-rights state", "Answered")
     REFUSED = "refused", _("Refused, with reasons")
 
 
@@ -139,11 +145,11 @@ class RequestEvent(models.Model):
 
 
 class PackageState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    BUILDING = "building", _("Being built")
-    READY = "ready", _("Ready")
-    FAILED = "failed", _("Failed")
-    EXPIRED = "expired", _("Expired and deleted")
+    QUEUED = "queued", pgettext_lazy("data-rights state", "Queued")
+    BUILDING = "building", pgettext_lazy("data-rights state", "Being built")
+    READY = "ready", pgettext_lazy("data-rights state", "Ready")
+    FAILED = "failed", pgettext_lazy("data-rights state", "Failed")
+    EXPIRED = "expired", pgettext_lazy("data-rights state", "Expired and deleted")
 
 
 class ExportPackage(models.Model):

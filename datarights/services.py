@@ -43,7 +43,7 @@ ANSWER_MAX = 4000
 DESK_CAPABILITY = "accounts.view_compliance_desk"
 
 
-class DataRightsRefused(ValidationError):
+class DataRightsRefused(ValidationError):  # noqa: N818 - reads as what happened to the request
     """A change that is not allowed, with a message in the user's language."""
 
 
