@@ -67,6 +67,7 @@ FACTORIES: dict[str, Factory] = {
     "voucher_id": lambda w, o: o["voucher"].pk,
     "period_id": lambda w, o: o["voucher"].period_id,
     "handover_id": lambda w, o: o["handover"].pk,
+    "request_id": lambda w, o: o["data_request"].pk,
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
@@ -105,6 +106,12 @@ ALLOWED: dict[str, set[str]] = {
     "clients:voucher-return": {"partner", "rita"},
     "clients:period-close": {"partner", "rita"},
     "clients:period-reopen": {"partner"},
+    # Data-rights cases: the compliance desk answers them (portal pages: client A's owner, the default).
+    "staff:datarights:detail": {"cora"},
+    "staff:datarights:progress": {"cora"},
+    "staff:datarights:acknowledge": {"cora"},
+    "staff:datarights:fulfil": {"cora"},
+    "staff:datarights:refuse": {"cora"},
 }
 
 
@@ -137,6 +144,18 @@ def _handover_for(world: World) -> Any:
 
     archivist = cast.make_staff("archivist_arlo", StaffRole.ARCHIVIST)
     return prepare_handover(client=world.client_a, actor=archivist, firm_keeps_archives=True)
+
+
+def _data_request_for(world: World, officer: User) -> Any:
+    """Client A's owner asked for a copy of the company's data; the package is built (downloadable by A's owner)."""
+    from datarights import services as datarights
+
+    data_request = datarights.submit_request(
+        client=world.client_a, kind="access", details="", actor=world.client_a_owner
+    )
+    datarights.fulfil_request(data_request, actor=officer)
+    datarights.build_package(data_request.pk)
+    return data_request
 
 
 @pytest.fixture
@@ -180,6 +199,7 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
         world.client_a, date=datetime.date(2025, 3, 15), lines=sale(), actor=world.bookkeeper_alice
     )
     objects["handover"] = _handover_for(world)
+    objects["data_request"] = _data_request_for(world, cora)
     people = {
         "partner": world.partner,
         "alice": world.bookkeeper_alice,
