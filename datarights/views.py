@@ -139,6 +139,7 @@ def portal_package_progress(request: HttpRequest, request_id: UUID) -> HttpRespo
             "package": _package(data_request),
             "mine": data_request.requested_by_id == request.user.pk,
             "portal": True,
+            "fragment": True,
         },
     )
 
@@ -258,7 +259,7 @@ def desk_package_progress(request: HttpRequest, request_id: UUID) -> HttpRespons
     return render(
         request,
         "datarights/_package_progress.html",
-        {"item": data_request, "package": _package(data_request), "portal": False},
+        {"item": data_request, "package": _package(data_request), "portal": False, "fragment": True},
     )
 
 
