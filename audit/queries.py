@@ -274,13 +274,13 @@ class DelegateActivityRow:
 
 
 def delegate_activity(
-    client_refs: Iterable[str], delegate_ids: Iterable[int], *, per_delegate: int = 5, scan: int = 500
-) -> dict[tuple[int, str], list[DelegateActivityRow]]:
+    client_refs: Iterable[str], delegate_ids: Iterable[int | None], *, per_delegate: int = 5, scan: int = 500
+) -> dict[tuple[int | None, str], list[DelegateActivityRow]]:
     """What each delegate did lately with the given clients' data, newest first, keyed by
     (delegate id, client ref). One query, whatever the number of delegates."""
     ids = [i for i in delegate_ids if i is not None]
     refs = [str(r) for r in client_refs]
-    found: dict[tuple[int, str], list[DelegateActivityRow]] = {}
+    found: dict[tuple[int | None, str], list[DelegateActivityRow]] = {}
     if not ids or not refs:
         return found
     rows = (

@@ -353,7 +353,7 @@ def purge_expired_packages(*, now: dt.datetime | None = None) -> int:
     for export in ExportPackage.objects.select_for_update().filter(
         state=PackageState.READY, expires_at__lte=now, stored_file_id__isnull=False
     ):
-        stored = StoredFile.objects.filter(pk=export.stored_file_id).first()
+        stored = StoredFile.objects.filter(pk=export.stored_file_id).first() if export.stored_file_id else None
         if stored is not None:
             delete_stored_file(stored, actor=None, reason="data-rights package expired")
         ExportPackage.objects.filter(pk=export.pk).update(stored_file_id=None, state=PackageState.EXPIRED)

@@ -65,5 +65,6 @@ def access_request(books_: Books) -> DataRightsRequest:
 
 def package_zip(data_request: DataRightsRequest) -> zipfile.ZipFile:
     export = ExportPackage.objects.get(request=data_request)
+    assert export.stored_file_id is not None
     stored = StoredFile.objects.get(pk=export.stored_file_id)
     return zipfile.ZipFile(io.BytesIO(read_decrypted(stored)))

@@ -7,6 +7,7 @@ already in tests/test_browser_portal.py."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import zipfile
 from pathlib import Path
@@ -102,7 +103,7 @@ def test_delegate_invitation_acceptance_scoped_reading_and_revocation(live_serve
     owner.goto(f"{live_server.url}/portal/delegates/")
     owner.locator("input[name=email]").fill("lawyer@law.test")
     owner.locator("input[name=scope][value=reports]").check()
-    ends = timezone.localtime(timezone.now() + timezone.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")
+    ends = timezone.localtime(timezone.now() + dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")
     owner.locator("input[name=ends_at]").fill(ends)
     owner.get_by_role("button", name="发送邀请").click()
     owner.wait_for_url("**/portal/delegates/")
