@@ -146,36 +146,14 @@ def store_encrypted(
     Plaintext never touches the disk: chunks are encrypted as they are read. The caller's service
     records the audit event for what the file is (a document upload, an export).
     """
-    stored = StoredFile(
-        owner=scope.owner,
-        year=scope.year,
+    with encrypted_writer(
+        scope,
         owner_label=owner_label,
-        content_type=(content_type or getattr(fileobj, "content_type", None) or "application/octet-stream")[:100],
-        size=0,
-        sha256="",
-    )
-    file_key = AESGCM.generate_key(bit_length=256)
-    stored.name = name if name is not None else os.path.basename(str(getattr(fileobj, "name", "") or ""))
-    stored.file_key = PlainBytes(file_key)
-    target = _path(stored)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    try:
-        with open(partial, "wb") as out:
-            writer = ChunkedEncryptor(file_key, stored.id, out)
-            for data in _read_chunks(fileobj):
-                writer.write(data)
-            writer.close()
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-        stored.size = writer.size
-        stored.sha256 = writer.sha256.hexdigest()
-        stored.save(force_insert=True)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        target.unlink(missing_ok=True)
-        raise
+        name=name if name is not None else os.path.basename(str(getattr(fileobj, "name", "") or "")),
+        content_type=content_type or getattr(fileobj, "content_type", None) or "application/octet-stream",
+    ) as (sink, stored):
+        for data in _read_chunks(fileobj):
+            sink.write(data)
     # If the caller's transaction rolls back, the ciphertext file stays as an orphan, but its key
     # was only ever in the rolled-back row: it is unreadable noise (see docs/keys-and-backups.md).
     return stored

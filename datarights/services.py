@@ -306,7 +306,8 @@ def build_package(request_id: Any) -> ExportPackage | None:
             files = package.write_package(request.client, sink, progress=progress)
         _finish(request.pk, stored=stored, files=files)
     except Exception as exc:
-        logger.exception("data-rights package %s failed", export.pk)
+        # The class only: an exception's message may quote the data being written.
+        logger.error("data-rights package %s failed: %s", export.pk, type(exc).__name__)
         if stored is not None and stored.pk is not None and StoredFile.objects.filter(pk=stored.pk).exists():
             delete_stored_file(stored, actor=None, reason="export package failed")
         _fail(request.pk, failure=type(exc).__name__)
