@@ -460,3 +460,25 @@ def test_a_failed_build_is_recorded_and_the_officer_can_queue_it_again(
     services.build_package(data_request.pk)
     export.refresh_from_db()
     assert export.state == PackageState.READY
+
+
+def test_pages_switch_to_english(books: Books) -> None:
+    data_request = access_request(books)
+    http = cast.signed_in(books.world.client_a_owner)
+    http.post("/i18n/setlang/", {"language": "en", "next": "/portal/"})
+    body = http.get(reverse("portal:datarights")).content.decode()
+    assert "My data rights" in body and "Send the request" in body and "我的数据权利" not in body
+    body = http.get(reverse("portal:datarights-detail", args=[data_request.pk])).content.decode()
+    assert "Access and copy of our data" in body and "Submitted" in body
+
+
+def test_desk_case_shows_the_timeline_and_the_package_progress(books: Books) -> None:
+    data_request = access_request(books)
+    services.fulfil_request(data_request, actor=books.officer)
+    body = (
+        cast.signed_in(books.officer).get(reverse("staff:datarights:detail", args=[data_request.pk])).content.decode()
+    )
+    assert f'hx-get="{reverse("staff:datarights:progress", args=[data_request.pk])}"' in body
+    assert "已收到请求" in body and "合规专员已受理" not in body and "正在准备导出包" in body
+    fragment = cast.signed_in(books.officer).get(reverse("staff:datarights:progress", args=[data_request.pk]))
+    assert fragment.status_code == 200 and 'data-progress="0"' in fragment.content.decode()
