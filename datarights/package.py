@@ -127,11 +127,8 @@ class Tables:
 def collect(client: Client) -> Tables:
     """Every record of the company, decrypted, as plain dictionaries (in memory, never written out)."""
     periods = {p.pk: p for p in AccountingPeriod.objects.filter(client=client).order_by("year", "month")}
-    accounts = {
-        a.pk: a
-        for a in Account.objects.filter(client=client).select_related("parent").order_by("code")
-        # Standard accounts the company used, so that every code in the lines is explained.
-    }
+    accounts = {a.pk: a for a in Account.objects.filter(client=client).select_related("parent").order_by("code")}
+    # The standard accounts the company used, so that every code in the lines is explained.
     used_standard = Account.objects.filter(client__isnull=True, lines__client=client).distinct().order_by("code")
     account_rows = [
         {

@@ -305,7 +305,7 @@ def build_package(request_id: Any) -> ExportPackage | None:
         ) as (sink, stored):
             files = package.write_package(request.client, sink, progress=progress)
         _finish(request.pk, stored=stored, files=files)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the package; the officer may queue it again
         # The class only: an exception's message may quote the data being written.
         logger.error("data-rights package %s failed: %s", export.pk, type(exc).__name__)
         if stored is not None and stored.pk is not None and StoredFile.objects.filter(pk=stored.pk).exists():

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import capability_required, client_required
 from accounts.services import request_user
 from audit import services as audit
-from clients.models import Client, ClientMembership, ClientRole
+from clients.models import Client, ClientRole
 from compliance.decorators import compliance_gate_required
 from confidentiality import access
 from confidentiality.files import open_decrypted
@@ -35,19 +35,23 @@ DESK = "view_compliance_desk"
 def _owner_client(request: HttpRequest) -> Client:
     """The company (chosen with `?client=`, else the first) of which this user is an owner; else 404."""
     user = request_user(request)
-    owned = ClientMembership.objects.filter(user=user, role=ClientRole.OWNER).order_by("created_at", "pk")
+    owned = (
+        access.visible_clients(user)
+        .filter(memberships__user=user, memberships__role=ClientRole.OWNER)
+        .order_by("created_at", "pk")
+    )
     wanted = request.GET.get("client") or request.POST.get("client")
     if wanted:
         client = access.get_client_for_user(request, wanted)  # 404 (recorded) when not visible at all
-        if not owned.filter(client=client).exists():
+        if not owned.filter(pk=client.pk).exists():
             access.record_denied(request, client_id=client.pk, object_type=OBJECT_TYPE)
             raise Http404
         return client
-    membership = owned.select_related("client").first()
-    if membership is None:
+    first = owned.first()
+    if first is None:
         access.record_denied(request, object_type=OBJECT_TYPE)
         raise Http404
-    return membership.client
+    return first
 
 
 def _request_for_owner(request: HttpRequest, request_id: UUID) -> DataRightsRequest:
