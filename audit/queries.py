@@ -267,3 +267,36 @@ def _name(people: dict[int, tuple[str, str]], row: Mapping[str, Any]) -> str:
 def _kind(people: dict[int, tuple[str, str]], row: Mapping[str, Any]) -> str:
     person = people.get(row["actor_id"])
     return person[1] if person else ""
+
+
+@dataclass
+class DelegateActivityRow:
+    when: datetime
+    what: str
+    object_type: str
+
+
+def delegate_activity(
+    client_refs: Iterable[str], delegate_ids: Iterable[int | None], *, per_delegate: int = 5, scan: int = 500
+) -> dict[tuple[int | None, str], list[DelegateActivityRow]]:
+    """What each delegate did lately with the given clients' data, newest first, keyed by
+    (delegate id, client ref). One query, whatever the number of delegates."""
+    ids = [i for i in delegate_ids if i is not None]
+    refs = [str(r) for r in client_refs]
+    found: dict[tuple[int | None, str], list[DelegateActivityRow]] = {}
+    if not ids or not refs:
+        return found
+    rows = (
+        AccessEvent.objects.filter(actor_id__in=ids, client_ref__in=refs)
+        .order_by("-occurred_at", "-id")
+        .values("actor_id", "client_ref", "occurred_at", "action", "object_type")[:scan]
+    )
+    for row in rows:
+        bucket = found.setdefault((row["actor_id"], row["client_ref"]), [])
+        if len(bucket) < per_delegate:
+            bucket.append(
+                DelegateActivityRow(
+                    when=row["occurred_at"], what=_action_label(row["action"]), object_type=row["object_type"]
+                )
+            )
+    return found

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import capability_required, client_required, staff_required
 from accounts.models import User, UserKind
 from accounts.services import request_user
+from audit import queries as audit_queries
 from audit.models import AccessEvent
 from clients.models import Client, ClientMembership, ClientRole
 from confidentiality import access, access_services, secret_fields
@@ -401,7 +402,11 @@ def delegates(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The invitation is on its way."))
             return redirect("portal:delegates")
-    rows = Delegation.objects.filter(client__in=owned).select_related("delegate")
+    rows = list(Delegation.objects.filter(client__in=owned).select_related("delegate"))
+    # Each delegate's recent activity with this company's data (from the access log).
+    activity = audit_queries.delegate_activity([str(c.pk) for c in owned], [d.delegate_id for d in rows])
+    for row in rows:
+        row.recent_activity = activity.get((row.delegate_id, str(row.client_id)), [])  # type: ignore[attr-defined]
     return render(
         request,
         "confidentiality/access/delegates.html",

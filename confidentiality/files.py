@@ -15,6 +15,7 @@ destroying the scope's key shreds the file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -145,36 +146,14 @@ def store_encrypted(
     Plaintext never touches the disk: chunks are encrypted as they are read. The caller's service
     records the audit event for what the file is (a document upload, an export).
     """
-    stored = StoredFile(
-        owner=scope.owner,
-        year=scope.year,
+    with encrypted_writer(
+        scope,
         owner_label=owner_label,
-        content_type=(content_type or getattr(fileobj, "content_type", None) or "application/octet-stream")[:100],
-        size=0,
-        sha256="",
-    )
-    file_key = AESGCM.generate_key(bit_length=256)
-    stored.name = name if name is not None else os.path.basename(str(getattr(fileobj, "name", "") or ""))
-    stored.file_key = PlainBytes(file_key)
-    target = _path(stored)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    try:
-        with open(partial, "wb") as out:
-            writer = ChunkedEncryptor(file_key, stored.id, out)
-            for data in _read_chunks(fileobj):
-                writer.write(data)
-            writer.close()
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-        stored.size = writer.size
-        stored.sha256 = writer.sha256.hexdigest()
-        stored.save(force_insert=True)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        target.unlink(missing_ok=True)
-        raise
+        name=name if name is not None else os.path.basename(str(getattr(fileobj, "name", "") or "")),
+        content_type=content_type or getattr(fileobj, "content_type", None) or "application/octet-stream",
+    ) as (sink, stored):
+        for data in _read_chunks(fileobj):
+            sink.write(data)
     # If the caller's transaction rolls back, the ciphertext file stays as an orphan, but its key
     # was only ever in the rolled-back row: it is unreadable noise (see docs/keys-and-backups.md).
     return stored
@@ -257,3 +236,55 @@ class DecryptingReader(io.RawIOBase):
         self._pending = self._pending[size:]
         self._position += size
         return size
+
+
+class _EncryptingSink(io.RawIOBase):
+    """A write-only, unseekable file object that encrypts what is written (zipfile can stream into it)."""
+
+    def __init__(self, writer: ChunkedEncryptor) -> None:
+        super().__init__()
+        self._writer = writer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._writer.write(chunk)
+        return len(chunk)
+
+
+@contextlib.contextmanager
+def encrypted_writer(
+    scope: KeyScope, *, owner_label: str, name: str, content_type: str = "application/octet-stream"
+) -> Iterator[tuple[io.RawIOBase, StoredFile]]:
+    """Write plaintext into the yielded file object, encrypted as it is written (for content built on
+    the fly, e.g. an export zip): plaintext never touches the disk and at most one chunk is held.
+
+    The `StoredFile` row (yielded unsaved) is saved when the block ends without an error; on an error
+    the ciphertext is removed and nothing is saved. Like `store_encrypted`, the caller audits what it is.
+    """
+    stored = StoredFile(
+        owner=scope.owner, year=scope.year, owner_label=owner_label, content_type=content_type[:100], size=0, sha256=""
+    )
+    file_key = AESGCM.generate_key(bit_length=256)
+    stored.name = name
+    stored.file_key = PlainBytes(file_key)
+    target = _path(stored)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    try:
+        with open(partial, "wb") as out:
+            writer = ChunkedEncryptor(file_key, stored.id, out)
+            yield _EncryptingSink(writer), stored
+            writer.close()
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+        stored.size = writer.size
+        stored.sha256 = writer.sha256.hexdigest()
+        stored.save(force_insert=True)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        raise

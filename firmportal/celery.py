@@ -94,6 +94,8 @@ app.conf.beat_schedule = {
     # Access: clean up assignments, temporary grants and delegations past their end date (access
     # itself already stopped at the end date: the access layer checks it on every request).
     "access-expire": {"task": "confidentiality.tasks.expire_access", "schedule": 300.0},
+    # Data rights: access-and-copy packages past their download period lose their encrypted file.
+    "datarights-purge-packages": {"task": "datarights.purge_expired_packages", "schedule": crontab(minute=15)},
 }
 # Later slices add their jobs here, in this one place (backups, retention).
 # Later slices add their jobs here, in this one place (backups, retention, audit sealing).

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("", include("confidentiality.portal_access_urls")),
     path("notices/", include("compliance.portal_urls")),
+    path("", include("datarights.portal_urls")),
     path("handover/", retention_views.portal_handovers, name="retention-handovers"),
     path(
         "handover/<uuid:handover_id>/package/",

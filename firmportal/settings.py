@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "portal",
     "proof",
     "backups",
+    "datarights",
 ]
 
 MIDDLEWARE = [
@@ -419,3 +420,12 @@ FIRMPORTAL_RETENTION_BATCH_PAUSE_MS = env.integer("FIRMPORTAL_RETENTION_BATCH_PA
 FIRMPORTAL_RETENTION_LEASE_SECONDS = env.integer("FIRMPORTAL_RETENTION_LEASE_SECONDS", 300)
 # Days the firm keeps its copy after the client confirmed a handover (when the firm does not keep).
 FIRMPORTAL_HANDOVER_GRACE_DAYS = env.integer("FIRMPORTAL_HANDOVER_GRACE_DAYS", 90)
+
+# --- Data-rights requests (datarights/) -------------------------------------------------------
+# PIPL Art. 50: a request is answered within this many working days (Mon–Fri, minus the listed
+# public holidays, plus the listed make-up working days 调休; ISO dates, comma-separated).
+FIRMPORTAL_DATARIGHTS_DEADLINE_WORKING_DAYS = env.integer("FIRMPORTAL_DATARIGHTS_DEADLINE_WORKING_DAYS", 15)
+FIRMPORTAL_DATARIGHTS_HOLIDAYS = env.string_list("FIRMPORTAL_DATARIGHTS_HOLIDAYS", [])
+FIRMPORTAL_DATARIGHTS_MAKEUP_WORKDAYS = env.string_list("FIRMPORTAL_DATARIGHTS_MAKEUP_WORKDAYS", [])
+# Days an access-and-copy package can be downloaded after it was built.
+FIRMPORTAL_DATARIGHTS_PACKAGE_DAYS = env.integer("FIRMPORTAL_DATARIGHTS_PACKAGE_DAYS", 7)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("backups/", include("backups.urls")),
     path("keys/", include("confidentiality.keys_urls")),
     path("access/", include("confidentiality.access_urls")),
+    path("datarights/", include("datarights.urls")),
 ]

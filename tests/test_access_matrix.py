@@ -69,6 +69,7 @@ FACTORIES: dict[str, Factory] = {
     "period_id": lambda w, o: o["voucher"].period_id,
     "handover_id": lambda w, o: o["handover"].pk,
     "notice_id": lambda w, o: o["notice"].pk,  # compliance2: a published breach notice to client A
+    "request_id": lambda w, o: o["data_request"].pk,
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
@@ -114,6 +115,12 @@ ALLOWED: dict[str, set[str]] = {
     "clients:voucher-return": {"partner", "rita"},
     "clients:period-close": {"partner", "rita"},
     "clients:period-reopen": {"partner"},
+    # Data-rights cases: the compliance desk answers them (portal pages: client A's owner, the default).
+    "staff:datarights:detail": {"cora"},
+    "staff:datarights:progress": {"cora"},
+    "staff:datarights:acknowledge": {"cora"},
+    "staff:datarights:fulfil": {"cora"},
+    "staff:datarights:refuse": {"cora"},
 }
 
 
@@ -194,6 +201,16 @@ def _breach_notice_for(world: World, officer: User) -> Any:
         created_at=timezone.now(),
         published_at=timezone.now(),
     )
+def _data_request_for(world: World, officer: User) -> Any:
+    """Client A's owner asked for a copy of the company's data; the package is built (downloadable by A's owner)."""
+    from datarights import services as datarights
+
+    data_request = datarights.submit_request(
+        client=world.client_a, kind="access", details="", actor=world.client_a_owner
+    )
+    datarights.fulfil_request(data_request, actor=officer)
+    datarights.build_package(data_request.pk)
+    return data_request
 
 
 @pytest.fixture
@@ -238,6 +255,7 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
     )
     objects["handover"] = _handover_for(world)
     objects["notice"] = _breach_notice_for(world, cora)
+    objects["data_request"] = _data_request_for(world, cora)
     people = {
         "partner": world.partner,
         "alice": world.bookkeeper_alice,
