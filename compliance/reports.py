@@ -312,6 +312,15 @@ def register_casework_section(key: str, function: SectionFunction) -> None:
     CASEWORK_SECTIONS[key] = function
 
 
+def configured_casework_sections() -> dict[str, SectionFunction]:
+    """The casework sections named in settings.FIRMPORTAL_COMPLIANCE_CASEWORK_SECTIONS (dotted paths),
+    so that which apps feed the report is visible in one place, not wired at import time."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return {path: import_string(path) for path in getattr(settings, "FIRMPORTAL_COMPLIANCE_CASEWORK_SECTIONS", [])}
+
+
 def unregister_casework_section(key: str) -> None:
     CASEWORK_SECTIONS.pop(key, None)
 
@@ -329,7 +338,7 @@ def build_sections(period: Period) -> list[Section]:
     sections: list[Section] = []
     for key in SECTION_ORDER:
         if key == "data_rights":
-            casework = dict(CASEWORK_SECTIONS)
+            casework = {**configured_casework_sections(), **CASEWORK_SECTIONS}
             if key in SECTIONS:
                 casework = {key: SECTIONS[key], **casework}
             if not casework:

@@ -429,3 +429,6 @@ FIRMPORTAL_DATARIGHTS_HOLIDAYS = env.string_list("FIRMPORTAL_DATARIGHTS_HOLIDAYS
 FIRMPORTAL_DATARIGHTS_MAKEUP_WORKDAYS = env.string_list("FIRMPORTAL_DATARIGHTS_MAKEUP_WORKDAYS", [])
 # Days an access-and-copy package can be downloaded after it was built.
 FIRMPORTAL_DATARIGHTS_PACKAGE_DAYS = env.integer("FIRMPORTAL_DATARIGHTS_PACKAGE_DAYS", 7)
+
+# Casework sections of the monthly/yearly compliance report, from the apps that own the casework.
+FIRMPORTAL_COMPLIANCE_CASEWORK_SECTIONS = ["datarights.reports.data_rights_section"]

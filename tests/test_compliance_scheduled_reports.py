@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,8 +33,9 @@ def head(db: None) -> User:
 
 
 @pytest.fixture
-def casework() -> Iterator[None]:
-    """Leave the registry as found."""
+def casework(settings: Any) -> Iterator[None]:
+    """No configured sections (only what a test registers); leave the registry as found."""
+    settings.FIRMPORTAL_COMPLIANCE_CASEWORK_SECTIONS = []
     saved = dict(reports.CASEWORK_SECTIONS)
     yield
     reports.CASEWORK_SECTIONS.clear()
@@ -188,3 +190,29 @@ def test_a_real_worker_stores_the_monthly_report_and_mails_the_link(monkeypatch:
     assert read_decrypted(report.file).startswith(b"%PDF")
     new_mail = "".join(path.read_text(errors="replace") for path in set(mail_dir.glob("*")) - before)
     assert head.email in new_mail
+
+
+@pytest.mark.django_db
+def test_the_configured_data_rights_section_counts_requests_and_late_answers() -> None:
+    from datetime import date, datetime
+
+    from clients.models import ClientMembership, ClientRole
+    from datarights import services as datarights
+    from datarights.models import DataRightsRequest, RequestKind, RequestState
+    from tests.access_cast import make_client
+
+    owner = cast.make_client_user("owner_ou")
+    client = make_client("上海报告测试有限公司")
+    ClientMembership.objects.create(user=owner, client=client, role=ClientRole.OWNER)
+    first = datarights.submit_request(client=client, kind="access", details="", actor=owner)
+    datarights.submit_request(client=client, kind="deletion", details="", actor=owner)
+    in_october = datetime(2026, 10, 5, 10, tzinfo=SH)
+    DataRightsRequest.objects.update(submitted_at=in_october, due_on=date(2026, 10, 26))
+    DataRightsRequest.objects.filter(pk=first.pk).update(
+        state=RequestState.FULFILLED, closed_at=datetime(2026, 10, 28, 10, tzinfo=SH)
+    )
+    section = next(s for s in reports.build_sections(reports.Period.month(2026, 10)) if s.key == "data_rights")
+    by_kind = {row[0]: row[1:] for row in section.rows[1:]}
+    access = by_kind[str(RequestKind.ACCESS.label)]
+    assert access == [1, 1, 0, "23", 1]  # received, answered, refused, median days, answered late
+    assert "1" in section.note  # the deletion request is still open, and past its deadline
