@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "portal",
     "proof",
     "backups",
+    "clientcare",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,8 @@ EMAIL_BACKEND = env.string("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.fi
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env.string("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env.integer("DJANGO_EMAIL_PORT", 25)
+# Absolute address of the site for links in e-mails sent outside a request (e.g. the survey after a period close).
+FIRMPORTAL_SITE_URL = env.string("FIRMPORTAL_SITE_URL", "")
 DEFAULT_FROM_EMAIL = env.string("DJANGO_DEFAULT_FROM_EMAIL", "FirmPortal <no-reply@firmportal.invalid>")
 
 # --- Admin console --------------------------------------------------------------------------

@@ -14,4 +14,5 @@ urlpatterns = [
     path("backups/", include("backups.urls")),
     path("keys/", include("confidentiality.keys_urls")),
     path("access/", include("confidentiality.access_urls")),
+    path("", include("clientcare.staff_urls")),
 ]
