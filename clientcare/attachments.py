@@ -153,9 +153,9 @@ class AttachmentSizeLimitHandler(FileUploadHandler):
     """First upload handler of the message forms: stops reading a file once it passes the limit, so
     an oversized file is never stored in full (not even as ciphertext), and notes it for the form."""
 
-    def __init__(self, request: Any = None, *, limit: int = MAX_ATTACHMENT_BYTES) -> None:
+    def __init__(self, request: Any = None, *, limit: int | None = None) -> None:
         super().__init__(request)
-        self.limit = limit
+        self.limit = limit if limit is not None else MAX_ATTACHMENT_BYTES
         self.received = 0
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
