@@ -252,7 +252,7 @@ def test_oversized_attachment_is_refused_and_nothing_stored(world: World, monkey
         ("contract.pdf", b"PK\x03\x04 not a pdf", "内容与扩展名不符"),
         ("ledger.xlsx", b"<html><script>alert(1)</script></html>", "内容与扩展名不符"),
         ("empty.pdf", b"", "是空文件"),
-        ("../../../etc/.htaccess", b"x", "文件名不能使用"),
+        ("../../../etc/.htaccess", b"x", "不能发送的文件类型"),
     ],
 )
 def test_forbidden_or_disguised_attachment_is_refused(world: World, name: str, content: bytes, error: str) -> None:
