@@ -166,7 +166,7 @@ class AttachmentSizeLimitHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.limit:
             if self.request is not None:
-                self.request.clientcare_oversized = getattr(self.request, "clientcare_oversized", 0) + 1
+                self.request.clientcare_oversized = getattr(self.request, "clientcare_oversized", 0) + 1  # type: ignore[attr-defined]
             raise SkipFile
         return raw_data
 

@@ -153,7 +153,7 @@ class SurveyForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, label in SURVEY_QUESTIONS:
             self.fields[name] = forms.TypedChoiceField(
-                label=label,
+                label=str(label),
                 choices=STARS,
                 coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "stars"}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Avg, Count
 from django.utils.html import format_html, format_html_join
@@ -72,7 +73,8 @@ def survey_results(*, year: int | None = None) -> SurveyResults:
     for item in responses.order_by().values("year", "month").annotate(n=Count("pk"), **averages):
         row = rows.setdefault((item["year"], item["month"]), MonthRow(item["year"], item["month"]))
         row.responses = item["n"]
-        row.averages = {name: _avg(item[name]) for name in SURVEY_FIELDS}
+        found: dict[str, Any] = dict(item)
+        row.averages = {name: _avg(found[name]) for name in SURVEY_FIELDS}
     months = [rows[key] for key in sorted(rows)]
     return SurveyResults(
         year=year,

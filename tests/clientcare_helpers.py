@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import User
-from clients.models import Client
 from clientcare import services
 from clientcare.models import Thread
+from clients.models import Client
 from confidentiality import access_services
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -34,5 +34,7 @@ def delegate(client: Client, owner: User, *, scope: list[str], username: str) ->
     )
 
 
-def thread(client: Client, actor: Any, *, subject: str = "十月银行对账单", body: str = "请查收。", files: Any = ()) -> Thread:
+def thread(
+    client: Client, actor: Any, *, subject: str = "十月银行对账单", body: str = "请查收。", files: Any = ()
+) -> Thread:
     return services.start_thread(client=client, subject=subject, body=body, files=list(files), actor=actor)

@@ -67,6 +67,11 @@ FACTORIES: dict[str, Factory] = {
     "voucher_id": lambda w, o: o["voucher"].pk,
     "period_id": lambda w, o: o["voucher"].period_id,
     "handover_id": lambda w, o: o["handover"].pk,
+    # clientcare
+    "thread_id": lambda w, o: o["thread"].pk,
+    "attachment_id": lambda w, o: o["attachment"].pk,
+    "complaint_id": lambda w, o: o["complaint"].pk,
+    "invitation_id": lambda w, o: o["survey"].pk,
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
@@ -105,6 +110,8 @@ ALLOWED: dict[str, set[str]] = {
     "clients:voucher-return": {"partner", "rita"},
     "clients:period-close": {"partner", "rita"},
     "clients:period-reopen": {"partner"},
+    # clientcare: privacy complaints are handled by the compliance desk, not by the client's staff.
+    "staff:clientcare:complaint": {"cora"},
 }
 
 
@@ -137,6 +144,27 @@ def _handover_for(world: World) -> Any:
 
     archivist = cast.make_staff("archivist_arlo", StaffRole.ARCHIVIST)
     return prepare_handover(client=world.client_a, actor=archivist, firm_keeps_archives=True)
+
+
+def _clientcare_objects(world: World, objects: dict[str, Any]) -> None:
+    """A message thread with an attachment, a privacy complaint and a survey invitation of client A."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clientcare import services as clientcare_services
+
+    upload = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    objects["thread"] = clientcare_services.start_thread(
+        client=world.client_a,
+        subject="主题",
+        body="正文",
+        files=[(upload, "a.pdf", "application/pdf")],
+        actor=world.client_a_owner,
+    )
+    objects["attachment"] = objects["thread"].messages.get().attachments.get()
+    objects["complaint"] = clientcare_services.file_complaint(
+        client=world.client_a, category="other", text="投诉", actor=world.client_a_owner
+    )
+    objects["survey"] = clientcare_services.invite_to_survey(period=objects["voucher"].period, actor=world.partner)
 
 
 @pytest.fixture
@@ -180,6 +208,7 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
         world.client_a, date=datetime.date(2025, 3, 15), lines=sale(), actor=world.bookkeeper_alice
     )
     objects["handover"] = _handover_for(world)
+    _clientcare_objects(world, objects)
     people = {
         "partner": world.partner,
         "alice": world.bookkeeper_alice,

@@ -31,7 +31,9 @@ def _file(world: World, text: str = "有员工在没有需要时查看了我们�
 
 
 def test_client_files_a_complaint_and_compliance_is_told_without_its_text(
-    world: World, cora, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    world: World,
+    cora,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     owner = cast.signed_in(world.client_a_owner)
     with django_capture_on_commit_callbacks(execute=True):
@@ -76,11 +78,16 @@ def test_other_company_and_delegates_and_staff_get_404(world: World) -> None:
     assert alice.get(reverse("staff:clientcare:complaint", kwargs={"complaint_id": complaint.pk})).status_code == 404
     assert alice.get(reverse("staff:clientcare:complaints")).status_code == 404
     other_list = cast.signed_in(world.client_b_owner).get(reverse("portal:clientcare:complaints")).content.decode()
-    assert complaint.created_at.strftime("%Y-%m-%d") not in other_list or "complaints/" + str(complaint.pk) not in other_list
+    assert (
+        complaint.created_at.strftime("%Y-%m-%d") not in other_list
+        or "complaints/" + str(complaint.pk) not in other_list
+    )
 
 
 def test_compliance_desk_lists_reads_and_answers_the_case(
-    world: World, cora, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    world: World,
+    cora,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     complaint = _file(world)
     desk = cast.signed_in(cora)

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 
 from accounts.models import StaffRole
 from audit.models import AccessEvent, AuditEvent
-from clients import services as books
 from clientcare import reports, services
 from clientcare.models import ClientcareAction, SurveyInvitation, SurveyResponse
+from clients import services as books
 from tests import cast
 from tests.access_cast import World, build_world
 from tests.books import ensure_chart, posted_voucher
@@ -31,7 +31,9 @@ def world(db: None) -> World:
 
 
 def _close(world: World, client, preparer, date: datetime.date = datetime.date(2025, 3, 15)):  # type: ignore[no-untyped-def]
-    voucher = posted_voucher(client, preparer, world.reviewer_rita if client == world.client_a else world.partner, date=date)
+    voucher = posted_voucher(
+        client, preparer, world.reviewer_rita if client == world.client_a else world.partner, date=date
+    )
     return books.close_period(voucher.period, actor=world.partner)
 
 
