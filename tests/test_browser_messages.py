@@ -37,7 +37,7 @@ def test_client_sends_with_attachment_staff_sees_unread_and_replies(live_server)
             client.wait_for_url("**/portal/messages/**")
             client.get_by_role("link", name="写新消息").click()
             client.get_by_label("主题").fill("十月银行对账单")
-            client.get_by_label("消息").fill("对账单已附上，请查收。")
+            client.get_by_role("textbox", name="消息").fill("对账单已附上，请查收。")
             client.get_by_label("附件").set_input_files(
                 files=[{"name": "十月对账单.pdf", "mimeType": "application/pdf", "buffer": PDF + b"statement"}]
             )
@@ -60,7 +60,7 @@ def test_client_sends_with_attachment_staff_sees_unread_and_replies(live_server)
             download = download_info.value
             with open(download.path(), "rb") as handle:
                 assert handle.read() == PDF + b"statement"
-            staff.get_by_label("消息").fill("收到，我们本周内完成记账。")
+            staff.get_by_role("textbox", name="消息").fill("收到，我们本周内完成记账。")
             staff.get_by_role("button", name="安全发送").click()
             staff.wait_for_url("**/staff/messages/*-*/**")
             assert staff.get_by_text("收到，我们本周内完成记账。").is_visible()
