@@ -345,3 +345,33 @@ def test_dashboard_shows_the_unread_count_and_latest_threads(world: World) -> No
     assert reverse("portal:clientcare:thread", kwargs={"thread_id": sent.pk}) in page
     other = cast.signed_in(world.client_b_owner).get(reverse("portal:home")).content.decode()
     assert "请补充发票" not in other and 'data-unread="0"' in other
+
+
+def test_office_file_that_is_a_zip_bomb_is_refused() -> None:
+    from django.core.exceptions import ValidationError
+
+    from tests.security.uploads import zip_bomb
+
+    with pytest.raises(ValidationError) as error:
+        attachments.check_attachment(zip_bomb(expanded_bytes=128 * 1024 * 1024))
+    assert error.value.code == "attachment_bomb"
+
+
+def test_a_real_xlsx_is_accepted_with_its_canonical_type() -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    upload = SimpleUploadedFile("科目余额表.xlsx", buffer.getvalue(), content_type="application/octet-stream")
+    assert attachments.check_attachment(upload) == ("科目余额表.xlsx", attachments.XLSX)
+
+
+def test_pages_switch_to_english(world: World) -> None:
+    owner = cast.signed_in(world.client_a_owner)
+    owner.post("/i18n/setlang/", {"language": "en", "next": "/portal/"})
+    page = owner.get(reverse("portal:clientcare:messages")).content.decode()
+    assert "Secure messages" in page and "安全消息" not in page
+    owner.post("/i18n/setlang/", {"language": "zh-hans", "next": "/portal/"})
+    assert "安全消息" in owner.get(reverse("portal:clientcare:messages")).content.decode()
