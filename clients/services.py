@@ -305,6 +305,10 @@ def close_period(period: AccountingPeriod, *, actor: Any) -> AccountingPeriod:
         client_ref=_client_ref(period.client_id),
         details={"year": period.year, "month": period.month},
     )
+    # clientcare: the satisfaction survey (回访) for this month, in the same transaction (mail after commit).
+    from clientcare.services import invite_to_survey
+
+    invite_to_survey(period=period, actor=actor)
     return period
 
 

@@ -353,6 +353,8 @@ class AccessGrant(models.Model):
 class DelegateScope(models.TextChoices):
     REPORTS = "reports", _("Reports")
     DOCUMENTS = "documents", _("Documents")
+    # clientcare: read-only access to the company's secure messages (decided in clientcare.queries).
+    MESSAGES = "messages", _("Secure messages (read only)")
 
 
 # Which client permissions each delegate scope gives (always read-only).

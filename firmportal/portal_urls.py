@@ -17,4 +17,5 @@ urlpatterns = [
         retention_views.portal_handover_package,
         name="retention-handover-package",
     ),
+    path("", include("clientcare.portal_urls")),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "proof",
     "backups",
     "datarights",
+    "clientcare",
 ]
 
 MIDDLEWARE = [

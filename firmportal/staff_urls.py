@@ -16,4 +16,5 @@ urlpatterns = [
     path("keys/", include("confidentiality.keys_urls")),
     path("access/", include("confidentiality.access_urls")),
     path("datarights/", include("datarights.urls")),
+    path("", include("clientcare.staff_urls")),
 ]

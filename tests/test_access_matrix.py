@@ -70,6 +70,11 @@ FACTORIES: dict[str, Factory] = {
     "handover_id": lambda w, o: o["handover"].pk,
     "notice_id": lambda w, o: o["notice"].pk,  # compliance2: a published breach notice to client A
     "request_id": lambda w, o: o["data_request"].pk,
+    # clientcare
+    "thread_id": lambda w, o: o["thread"].pk,
+    "attachment_id": lambda w, o: o["attachment"].pk,
+    "complaint_id": lambda w, o: o["complaint"].pk,
+    "invitation_id": lambda w, o: o["survey"].pk,
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
@@ -121,6 +126,8 @@ ALLOWED: dict[str, set[str]] = {
     "staff:datarights:acknowledge": {"cora"},
     "staff:datarights:fulfil": {"cora"},
     "staff:datarights:refuse": {"cora"},
+    # clientcare: privacy complaints are handled by the compliance desk, not by the client's staff.
+    "staff:clientcare:complaint": {"cora"},
 }
 
 
@@ -211,6 +218,25 @@ def _data_request_for(world: World, officer: User) -> Any:
     datarights.fulfil_request(data_request, actor=officer)
     datarights.build_package(data_request.pk)
     return data_request
+def _clientcare_objects(world: World, objects: dict[str, Any]) -> None:
+    """A message thread with an attachment, a privacy complaint and a survey invitation of client A."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clientcare import services as clientcare_services
+
+    upload = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    objects["thread"] = clientcare_services.start_thread(
+        client=world.client_a,
+        subject="主题",
+        body="正文",
+        files=[(upload, "a.pdf", "application/pdf")],
+        actor=world.client_a_owner,
+    )
+    objects["attachment"] = objects["thread"].messages.get().attachments.get()
+    objects["complaint"] = clientcare_services.file_complaint(
+        client=world.client_a, category="other", text="投诉", actor=world.client_a_owner
+    )
+    objects["survey"] = clientcare_services.invite_to_survey(period=objects["voucher"].period, actor=world.partner)
 
 
 @pytest.fixture
@@ -256,6 +282,7 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
     objects["handover"] = _handover_for(world)
     objects["notice"] = _breach_notice_for(world, cora)
     objects["data_request"] = _data_request_for(world, cora)
+    _clientcare_objects(world, objects)
     people = {
         "partner": world.partner,
         "alice": world.bookkeeper_alice,
