@@ -432,4 +432,7 @@ FIRMPORTAL_DATARIGHTS_MAKEUP_WORKDAYS = env.string_list("FIRMPORTAL_DATARIGHTS_M
 FIRMPORTAL_DATARIGHTS_PACKAGE_DAYS = env.integer("FIRMPORTAL_DATARIGHTS_PACKAGE_DAYS", 7)
 
 # Casework sections of the monthly/yearly compliance report, from the apps that own the casework.
-FIRMPORTAL_COMPLIANCE_CASEWORK_SECTIONS = ["datarights.reports.data_rights_section"]
+FIRMPORTAL_COMPLIANCE_CASEWORK_SECTIONS = [
+    "datarights.reports.data_rights_section",
+    "clientcare.reports.complaints_section",
+]

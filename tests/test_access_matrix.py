@@ -208,6 +208,8 @@ def _breach_notice_for(world: World, officer: User) -> Any:
         created_at=timezone.now(),
         published_at=timezone.now(),
     )
+
+
 def _data_request_for(world: World, officer: User) -> Any:
     """Client A's owner asked for a copy of the company's data; the package is built (downloadable by A's owner)."""
     from datarights import services as datarights
@@ -218,6 +220,8 @@ def _data_request_for(world: World, officer: User) -> Any:
     datarights.fulfil_request(data_request, actor=officer)
     datarights.build_package(data_request.pk)
     return data_request
+
+
 def _clientcare_objects(world: World, objects: dict[str, Any]) -> None:
     """A message thread with an attachment, a privacy complaint and a survey invitation of client A."""
     from django.core.files.uploadedfile import SimpleUploadedFile

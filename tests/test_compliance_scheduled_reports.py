@@ -216,3 +216,33 @@ def test_the_configured_data_rights_section_counts_requests_and_late_answers() -
     access = by_kind[str(RequestKind.ACCESS.label)]
     assert access == [1, 1, 0, "23", 1]  # received, answered, refused, median days, answered late
     assert "1" in section.note  # the deletion request is still open, and past its deadline
+
+
+@pytest.mark.django_db
+def test_the_configured_complaints_section_counts_complaints_and_first_answers(compliance_officer: User) -> None:
+    from datetime import datetime
+
+    from clientcare.models import Complaint, ComplaintResponse
+    from tests.access_cast import make_client
+
+    client = make_client("上海投诉测试有限公司")
+    filer = cast.make_client_user("filer_fu")
+    october = datetime(2026, 10, 5, 10, tzinfo=SH)
+    complaint = Complaint.objects.create(
+        client=client,
+        filed_by=filer,
+        category=Complaint._meta.get_field("category").choices[0][0],
+        text="投诉正文",
+        created_at=october,
+        deadline=date(2026, 10, 9),
+    )
+    ComplaintResponse.objects.create(
+        complaint=complaint,
+        client=client,
+        author=compliance_officer,
+        text="答复",
+        created_at=datetime(2026, 10, 12, 10, tzinfo=SH),
+    )
+    section = next(s for s in reports.build_sections(reports.Period.month(2026, 10)) if s.key == "complaints")
+    assert section.rows[1][1:] == [1, 1, "7", 1]  # received, answered, median days, answered late
+    assert "投诉正文" not in str(section.rows) + section.note
