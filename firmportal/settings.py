@@ -434,5 +434,5 @@ FIRMPORTAL_DATARIGHTS_PACKAGE_DAYS = env.integer("FIRMPORTAL_DATARIGHTS_PACKAGE_
 # Casework sections of the monthly/yearly compliance report, from the apps that own the casework.
 FIRMPORTAL_COMPLIANCE_CASEWORK_SECTIONS = [
     "datarights.reports.data_rights_section",
-    "clientcare.reports.complaints_section",
+    "clientcare.compliance_section.complaints_section",
 ]

@@ -222,7 +222,7 @@ def test_the_configured_data_rights_section_counts_requests_and_late_answers() -
 def test_the_configured_complaints_section_counts_complaints_and_first_answers(compliance_officer: User) -> None:
     from datetime import datetime
 
-    from clientcare.models import Complaint, ComplaintResponse
+    from clientcare.models import Complaint, ComplaintCategory, ComplaintResponse
     from tests.access_cast import make_client
 
     client = make_client("上海投诉测试有限公司")
@@ -231,7 +231,7 @@ def test_the_configured_complaints_section_counts_complaints_and_first_answers(c
     complaint = Complaint.objects.create(
         client=client,
         filed_by=filer,
-        category=Complaint._meta.get_field("category").choices[0][0],
+        category=ComplaintCategory.values[0],
         text="投诉正文",
         created_at=october,
         deadline=date(2026, 10, 9),
