@@ -74,6 +74,44 @@ def live_delegations(at: Any = None) -> QuerySet[Delegation]:
     return Delegation.objects.filter(state=DelegationState.ACTIVE, ends_at__gt=now)
 
 
+# --- Who decides temporary access ------------------------------------------------------------------
+
+
+def _is_firm_head(user: Any) -> bool:
+    from accounts.models import StaffRole
+
+    return is_active_staff(user) and user.has_role(StaffRole.FIRM_HEAD)
+
+
+def may_decide_access_requests_for(user: Any, client_id: Any) -> bool:
+    """Whether `user` may approve or refuse temporary access to this client.
+
+    Only the engagement managers assigned to that client now (a live `manager` assignment) and the
+    firm head (单位负责人, accountable for every client) decide; a manager of another client does
+    not. The `approve_access` capability and "never one's own request" are checked by the service.
+    """
+    from confidentiality.models import AssignmentRole
+
+    if not is_active_staff(user):
+        return False
+    if _is_firm_head(user):
+        return True
+    return live_assignments().filter(user=user, client_id=client_id, role=AssignmentRole.MANAGER).exists()
+
+
+def decidable_access_requests(user: Any) -> QuerySet[AccessGrant]:
+    """Pending (non-emergency) requests `user` may decide, plus their own pending ones (shown, not decidable)."""
+    from confidentiality.models import AssignmentRole
+
+    pending = AccessGrant.objects.filter(state=GrantState.PENDING, emergency=False)
+    if not is_active_staff(user):
+        return pending.none()
+    if _is_firm_head(user):
+        return pending
+    managed = live_assignments().filter(user=user, role=AssignmentRole.MANAGER).values("client_id")
+    return pending.filter(Q(client_id__in=managed) | Q(user=user))
+
+
 # --- Who is asking ------------------------------------------------------------------------------------
 
 
