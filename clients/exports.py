@@ -142,6 +142,7 @@ def to_xlsx(table: ReportTable) -> bytes:
 
 # --- PDF ---------------------------------------------------------------------------------------------
 
+
 def cjk_font() -> tuple[str, bool]:
     """(font name, embedded?) for Chinese text, from the one font helper all PDFs share."""
     from firmportal.pdf_fonts import cjk_font as shared

@@ -45,6 +45,7 @@ def test_manager_of_another_client_cannot_approve(world: World) -> None:
     with pytest.raises(ValidationError) as caught:
         access_services.decide_access_request(grant, approve=True, actor=manager)
     assert caught.value.code == "not_clients_manager"
+    assert caught.value.messages == ["只有负责该客户的经理或单位负责人才能审批此申请。"]
     grant.refresh_from_db()
     assert grant.state == GrantState.PENDING and grant.decided_by is None
     assert not AuditEvent.objects.filter(action="access_approved").exists()

@@ -37,9 +37,7 @@ def test_the_shared_helper_picks_the_truetype_font() -> None:
 
 
 def test_books_report_pdf_embeds_the_font_and_keeps_text_extractable() -> None:
-    table = exports.ReportTable(
-        title="科目余额表", subtitle="上海示例贸易有限公司 · 2025-01", headers=["科目", "金额"]
-    )
+    table = exports.ReportTable(title="科目余额表", subtitle="上海示例贸易有限公司 · 2025-01", headers=["科目", "金额"])
     table.rows.append(["银行存款", Decimal("60500.00")])
     data = exports.to_pdf(table)
     assert _embeds_truetype(data)
@@ -55,7 +53,8 @@ def test_compliance_pdf_embeds_the_font() -> None:
 
 
 def test_retention_register_pdf_embeds_the_font() -> None:
-    data = registers.render_pdf("会计档案销毁清册", ["单位：上海示例贸易有限公司"], [["名称", "卷号"], ["记账凭证", "1"]])
+    table = [["名称", "卷号"], ["记账凭证", "1"]]
+    data = registers.render_pdf("会计档案销毁清册", ["单位：上海示例贸易有限公司"], table)
     assert _embeds_truetype(data) and b"STSong-Light" not in data
     text = _text(data)
     assert "会计档案销毁清册" in text and "记账凭证" in text
