@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -153,7 +153,14 @@ def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
     if not _is_active(user) or client_id is None:
         return frozenset()
     key = str(client_id)
-    cache: dict[str, frozenset[str]] = user.__dict__.setdefault(_PERM_CACHE, {})
+    # getattr/setattr, not user.__dict__: `request.user` is a SimpleLazyObject, which forwards
+    # attribute access to the user but has a __dict__ of its own. A cache in the proxy's __dict__
+    # was missed by `user.has_perm(...)` (which runs on the wrapped user), so every page computed
+    # the same permissions twice (four queries more per request).
+    cache: dict[str, frozenset[str]] | None = getattr(user, _PERM_CACHE, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _PERM_CACHE, cache)
     if key in cache:
         return cache[key]
     perms: frozenset[str]
@@ -168,24 +175,42 @@ def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
 
 
 def _staff_permissions(user: Any, client_id: Any) -> frozenset[str]:
+    """Live sources (assignment roles, a running grant) intersected with the permission rows held.
+
+    One round trip: the four sources are read as one UNION ALL of (kind, value) rows, because this
+    runs on every page of client data and each query is a round trip to the database.
+    """
     now = timezone.now()
-    entitled: set[str] = set()
-    for role in live_assignments(now).filter(user=user, client_id=client_id).values_list("role", flat=True):
-        entitled |= ROLE_PERMISSIONS.get(role, frozenset())
-    if live_grants(now).filter(user=user, client_id=client_id).exists():
-        entitled |= GRANT_PERMISSIONS
-    if not entitled:
-        return frozenset()
-    held = set(
-        ClientUserObjectPermission.objects.filter(user=user, content_object_id=client_id).values_list(
-            "permission__codename", flat=True
+    text = models.CharField()
+
+    def rows(queryset: QuerySet[Any], kind: str, value: Any) -> QuerySet[Any]:
+        return queryset.annotate(fp_kind=Value(kind, output_field=text), fp_value=value).values_list(
+            "fp_kind", "fp_value"
         )
+
+    sources = rows(live_assignments(now).filter(user=user, client_id=client_id), "role", F("role")).union(
+        rows(live_grants(now).filter(user=user, client_id=client_id), "grant", Value("", output_field=text)),
+        rows(
+            ClientUserObjectPermission.objects.filter(user=user, content_object_id=client_id),
+            "held",
+            F("permission__codename"),
+        ),
+        rows(
+            ClientGroupObjectPermission.objects.filter(group__in=user.groups.all(), content_object_id=client_id),
+            "held",
+            F("permission__codename"),
+        ),
+        all=True,
     )
-    held |= set(
-        ClientGroupObjectPermission.objects.filter(
-            group__in=user.groups.all(), content_object_id=client_id
-        ).values_list("permission__codename", flat=True)
-    )
+    entitled: set[str] = set()
+    held: set[str] = set()
+    for kind, value in sources:
+        if kind == "role":
+            entitled |= ROLE_PERMISSIONS.get(value, frozenset())
+        elif kind == "grant":
+            entitled |= GRANT_PERMISSIONS
+        else:
+            held.add(value)
     return frozenset(entitled & held)
 
 
@@ -211,7 +236,8 @@ def has_client_perm(user: Any, perm: str, client: Client | Any) -> bool:
 
 def forget_cached(user: Any) -> None:
     """Drop the per-request caches on this user object (after a change within the same request)."""
-    user.__dict__.pop(_PERM_CACHE, None)
+    if hasattr(user, _PERM_CACHE):
+        delattr(user, _PERM_CACHE)
     gates.forget(user)
 
 

@@ -143,9 +143,12 @@ class EncryptedField(models.BinaryField):
         """The AAD for decrypting the stored value: memoised per row id, because the stored
         ciphertext was bound when this instance's scope was first computed (a fresh instance, as
         loaded, always computes it). Encryption (pre_save) always recomputes the scope."""
-        memo = instance.__dict__.get(self.aad_key)
-        if memo is not None and memo[0] is _row_id(instance):
-            return memo[2]  # type: ignore[no-any-return]
+        data = instance.__dict__
+        memo = data.get(self.aad_key)
+        if memo is not None:
+            attname = _pk_attnames.get(type(instance))
+            if attname is not None and memo[0] is data.get(attname):
+                return memo[2]  # type: ignore[no-any-return]
         return self.aad(instance)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
