@@ -22,7 +22,7 @@ def world(db: None) -> World:
 def _lazy_request(user: User):  # type: ignore[no-untyped-def]
     """A request whose user is a SimpleLazyObject, as AuthenticationMiddleware leaves it."""
     request = RequestFactory().get("/staff/")
-    request.user = SimpleLazyObject(lambda: User.objects.get(pk=user.pk))
+    request.user = SimpleLazyObject(lambda: User.objects.get(pk=user.pk))  # type: ignore[assignment]
     return request
 
 
