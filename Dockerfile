@@ -1,6 +1,6 @@
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client fonts-noto-cjk gettext \
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client fonts-noto-cjk fonts-wqy-microhei gettext \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.lock .

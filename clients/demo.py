@@ -225,7 +225,7 @@ def _seed_year(client: Client, *, year: int, index: int, bookkeeper: User, revie
                 actor=bookkeeper,
             )
             services.review_voucher(voucher, actor=reviewer)
-            services.post_voucher(voucher, actor=reviewer)
+            services.post_voucher(voucher, actor=manager)  # 记账 by a third person (separation of duties)
             if attachments:
                 services.record_document(
                     client,

@@ -8,7 +8,6 @@ import io
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
@@ -143,32 +142,13 @@ def to_xlsx(table: ReportTable) -> bytes:
 
 # --- PDF ---------------------------------------------------------------------------------------------
 
-# TrueType CJK fonts reportlab can embed, tried in order; Debian's Noto CJK is CFF-based (.ttc with
-# PostScript outlines), which reportlab refuses, hence the CID fallback.
-_TTF_CANDIDATES: tuple[tuple[str, int], ...] = (
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-)
 
-
-@cache
 def cjk_font() -> tuple[str, bool]:
-    """(font name, embedded?) for Chinese text: an embeddable TrueType font if one is installed, else
-    reportlab's built-in CID font STSong-Light (PDF readers supply its glyphs)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+    """(font name, embedded?) for Chinese text, from the one font helper all PDFs share."""
+    from firmportal.pdf_fonts import cjk_font as shared
 
-    for path, index in _TTF_CANDIDATES:
-        try:
-            pdfmetrics.registerFont(TTFont("FirmPortalCJK", path, subfontIndex=index))
-            return "FirmPortalCJK", True
-        except (TTFError, OSError) as exc:
-            log.debug("CJK font %s not usable: %s", path, exc)
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light", False
+    font = shared()
+    return font.name, font.embedded
 
 
 def _pdf_text(value: Cell) -> str:

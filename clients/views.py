@@ -281,7 +281,9 @@ def voucher_detail(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.
             "reversal": reversal,
             "can_edit": voucher.state == VoucherState.DRAFT and voucher.preparer_id == user.pk,
             "can_review": can_review and voucher.state == VoucherState.DRAFT and voucher.preparer_id != user.pk,
-            "can_post": can_review and voucher.state == VoucherState.REVIEWED,
+            "can_post": can_review
+            and voucher.state == VoucherState.REVIEWED
+            and user.pk not in (voucher.preparer_id, voucher.reviewer_id),
             "can_return": can_review and voucher.state == VoucherState.REVIEWED,
             "can_reverse": _can(request, "clients.prepare_vouchers", client)
             and voucher.state == VoucherState.POSTED
@@ -422,9 +424,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     vouchers = list(
         access.visible_to(
             request.user,
-            Voucher.objects.filter(state__in=[VoucherState.DRAFT, VoucherState.REVIEWED]).exclude(
-                state=VoucherState.DRAFT, preparer_id=request.user.pk
-            ),
+            Voucher.objects.filter(state__in=[VoucherState.DRAFT, VoucherState.REVIEWED])
+            .exclude(state=VoucherState.DRAFT, preparer_id=request.user.pk)
+            .exclude(state=VoucherState.REVIEWED, preparer_id=request.user.pk)
+            .exclude(state=VoucherState.REVIEWED, reviewer_id=request.user.pk),
             perm="clients.review_vouchers",
         )
         .select_related("client", "period", "preparer", "reviewer")

@@ -1,17 +1,11 @@
 """PDFs of the compliance program, drawn with reportlab in memory (never a temp file).
 
-CJK text: Debian's Noto CJK fonts are OpenType collections with PostScript (CFF) outlines, which
-reportlab's TTFont cannot embed ("postscript outlines are not supported"). We therefore use
-reportlab's built-in CID font STSong-Light (Adobe-GB1): the PDF carries the text as Unicode-mapped
-CIDs, `pdftotext` extracts it, and every PDF reader ships a substitute for it. If a TrueType CJK
-font is configured (FIRMPORTAL_PDF_CJK_TTF, e.g. a .ttf with glyf outlines), it is embedded instead.
+CJK text: the shared font helper `firmportal.pdf_fonts` (a TrueType CJK font, embedded).
 """
 
 from __future__ import annotations
 
 import io
-import logging
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -22,24 +16,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 
-@cache
 def cjk_font() -> str:
-    """Register and name the font used for all text (CJK and Latin)."""
-    path = os.environ.get("FIRMPORTAL_PDF_CJK_TTF", "")
-    if path:
-        try:
-            pdfmetrics.registerFont(TTFont("FirmCJK", path))
-            return "FirmCJK"
-        except Exception:  # noqa: BLE001 - fall back to the built-in CID font below
-            logging.getLogger("firmportal.compliance").warning("PDF font %s unusable; using STSong-Light", path)
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
+    """The registered font name used for all text (CJK and Latin); see firmportal.pdf_fonts."""
+    from firmportal.pdf_fonts import cjk_font as shared
+
+    return shared().name
 
 
 @cache

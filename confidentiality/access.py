@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -74,6 +74,44 @@ def live_delegations(at: Any = None) -> QuerySet[Delegation]:
     return Delegation.objects.filter(state=DelegationState.ACTIVE, ends_at__gt=now)
 
 
+# --- Who decides temporary access ------------------------------------------------------------------
+
+
+def _is_firm_head(user: Any) -> bool:
+    from accounts.models import StaffRole
+
+    return is_active_staff(user) and user.has_role(StaffRole.FIRM_HEAD)
+
+
+def may_decide_access_requests_for(user: Any, client_id: Any) -> bool:
+    """Whether `user` may approve or refuse temporary access to this client.
+
+    Only the engagement managers assigned to that client now (a live `manager` assignment) and the
+    firm head (单位负责人, accountable for every client) decide; a manager of another client does
+    not. The `approve_access` capability and "never one's own request" are checked by the service.
+    """
+    from confidentiality.models import AssignmentRole
+
+    if not is_active_staff(user):
+        return False
+    if _is_firm_head(user):
+        return True
+    return live_assignments().filter(user=user, client_id=client_id, role=AssignmentRole.MANAGER).exists()
+
+
+def decidable_access_requests(user: Any) -> QuerySet[AccessGrant]:
+    """Pending (non-emergency) requests `user` may decide, plus their own pending ones (shown, not decidable)."""
+    from confidentiality.models import AssignmentRole
+
+    pending = AccessGrant.objects.filter(state=GrantState.PENDING, emergency=False)
+    if not is_active_staff(user):
+        return pending.none()
+    if _is_firm_head(user):
+        return pending
+    managed = live_assignments().filter(user=user, role=AssignmentRole.MANAGER).values("client_id")
+    return pending.filter(Q(client_id__in=managed) | Q(user=user))
+
+
 # --- Who is asking ------------------------------------------------------------------------------------
 
 
@@ -115,7 +153,14 @@ def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
     if not _is_active(user) or client_id is None:
         return frozenset()
     key = str(client_id)
-    cache: dict[str, frozenset[str]] = user.__dict__.setdefault(_PERM_CACHE, {})
+    # getattr/setattr, not user.__dict__: `request.user` is a SimpleLazyObject, which forwards
+    # attribute access to the user but has a __dict__ of its own. A cache in the proxy's __dict__
+    # was missed by `user.has_perm(...)` (which runs on the wrapped user), so every page computed
+    # the same permissions twice (four queries more per request).
+    cache: dict[str, frozenset[str]] | None = getattr(user, _PERM_CACHE, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _PERM_CACHE, cache)
     if key in cache:
         return cache[key]
     perms: frozenset[str]
@@ -130,24 +175,42 @@ def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
 
 
 def _staff_permissions(user: Any, client_id: Any) -> frozenset[str]:
+    """Live sources (assignment roles, a running grant) intersected with the permission rows held.
+
+    One round trip: the four sources are read as one UNION ALL of (kind, value) rows, because this
+    runs on every page of client data and each query is a round trip to the database.
+    """
     now = timezone.now()
-    entitled: set[str] = set()
-    for role in live_assignments(now).filter(user=user, client_id=client_id).values_list("role", flat=True):
-        entitled |= ROLE_PERMISSIONS.get(role, frozenset())
-    if live_grants(now).filter(user=user, client_id=client_id).exists():
-        entitled |= GRANT_PERMISSIONS
-    if not entitled:
-        return frozenset()
-    held = set(
-        ClientUserObjectPermission.objects.filter(user=user, content_object_id=client_id).values_list(
-            "permission__codename", flat=True
+    text = models.CharField()
+
+    def rows(queryset: QuerySet[Any], kind: str, value: Any) -> QuerySet[Any]:
+        return queryset.annotate(fp_kind=Value(kind, output_field=text), fp_value=value).values_list(
+            "fp_kind", "fp_value"
         )
+
+    sources = rows(live_assignments(now).filter(user=user, client_id=client_id), "role", F("role")).union(
+        rows(live_grants(now).filter(user=user, client_id=client_id), "grant", Value("", output_field=text)),
+        rows(
+            ClientUserObjectPermission.objects.filter(user=user, content_object_id=client_id),
+            "held",
+            F("permission__codename"),
+        ),
+        rows(
+            ClientGroupObjectPermission.objects.filter(group__in=user.groups.all(), content_object_id=client_id),
+            "held",
+            F("permission__codename"),
+        ),
+        all=True,
     )
-    held |= set(
-        ClientGroupObjectPermission.objects.filter(
-            group__in=user.groups.all(), content_object_id=client_id
-        ).values_list("permission__codename", flat=True)
-    )
+    entitled: set[str] = set()
+    held: set[str] = set()
+    for kind, value in sources:
+        if kind == "role":
+            entitled |= ROLE_PERMISSIONS.get(value, frozenset())
+        elif kind == "grant":
+            entitled |= GRANT_PERMISSIONS
+        else:
+            held.add(value)
     return frozenset(entitled & held)
 
 
@@ -173,7 +236,8 @@ def has_client_perm(user: Any, perm: str, client: Client | Any) -> bool:
 
 def forget_cached(user: Any) -> None:
     """Drop the per-request caches on this user object (after a change within the same request)."""
-    user.__dict__.pop(_PERM_CACHE, None)
+    if hasattr(user, _PERM_CACHE):
+        delattr(user, _PERM_CACHE)
     gates.forget(user)
 
 

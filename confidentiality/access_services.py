@@ -233,10 +233,15 @@ def check_not_self(actor: User, subject: User) -> None:
 
 @transaction.atomic
 def decide_access_request(grant: AccessGrant, *, approve: bool, note: str = "", actor: User) -> AccessGrant:
-    """A manager approves or refuses a pending request (never their own)."""
+    """A manager of that client (or the firm head) approves or refuses a pending request, never their own."""
     _require_capability(actor, "approve_access")
     grant = AccessGrant.objects.select_for_update().select_related("user").get(pk=grant.pk)
     check_not_self(actor, grant.user)
+    if not access.may_decide_access_requests_for(actor, grant.client_id):
+        raise ValidationError(
+            _("Only a manager assigned to this client, or the firm head, may decide on this request."),
+            code="not_clients_manager",
+        )
     if grant.state != GrantState.PENDING:
         raise ValidationError(_("This request has already been decided."), code="decided")
     now = timezone.now()

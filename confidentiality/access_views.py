@@ -170,8 +170,11 @@ def withdraw_request(request: HttpRequest, grant_id: int) -> HttpResponse:
 @require_GET
 @capability_required("approve_access")
 def approvals(request: HttpRequest) -> HttpResponse:
-    """Requests waiting for a decision (one's own are listed but cannot be decided)."""
-    pending = AccessGrant.objects.filter(state=GrantState.PENDING, emergency=False).select_related("user")
+    """Requests this manager may decide: for clients they manage (all, for the firm head).
+
+    One's own are listed but cannot be decided.
+    """
+    pending = access.decidable_access_requests(request_user(request)).select_related("user").order_by("created_at")
     return render(request, "confidentiality/access/approvals.html", {"pending": pending, "form": DecisionForm()})
 
 
@@ -180,6 +183,11 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def decide(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = AccessGrant.objects.filter(pk=grant_id, state=GrantState.PENDING, emergency=False).first()
     if grant is None:
+        raise Http404
+    user = request_user(request)
+    if grant.user_id != user.pk and not access.may_decide_access_requests_for(user, grant.client_id):
+        # A manager of another client: the request is none of theirs, so it looks missing.
+        access.record_denied(request, client_id=grant.client_id, object_type="confidentiality.accessgrant")
         raise Http404
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -190,7 +198,7 @@ def decide(request: HttpRequest, grant_id: int) -> HttpResponse:
             grant,
             approve=form.cleaned_data["decision"] == "approve",
             note=form.cleaned_data["note"],
-            actor=request_user(request),
+            actor=user,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -63,7 +63,7 @@ _provider_lock = threading.Lock()
 _provider: KeyProvider | None = None
 _key_cache: dict[bytes, tuple[float, AESGCM]] = {}
 _active_cache: dict[KeyScope, tuple[float, uuid.UUID]] = {}
-_hot_cache: dict[KeyScope, tuple[float, bytes, AESGCM]] = {}
+_hot_cache: dict[KeyScope, tuple[float, bytes, AESGCM, bytes]] = {}
 _secret_cache: dict[str, tuple[float, bytes]] = {}
 _seen_generation: list[int | None] = [None]
 _next_revalidation: list[float] = [0.0]
@@ -200,14 +200,20 @@ def encrypt_bytes(scope: KeyScope, aad: bytes, data: bytes) -> bytes:
     now = time.monotonic()
     if now >= _next_revalidation[0]:
         _revalidate()
-    # Hot path: the scope's active key id (as bytes) and its cipher, in one lookup.
+    # Hot path: the scope's active key id (as bytes), its cipher and the ciphertext header
+    # (version byte + key id), in one lookup.
     hot = _hot_cache.get(scope)
     if hot is None or hot[0] <= now:
         key_bytes = active_key_id(scope).bytes
-        hot = (min(_active_cache[scope][0], _key_expiry(key_bytes)), key_bytes, _aead_for(key_bytes))
+        hot = (
+            min(_active_cache[scope][0], _key_expiry(key_bytes)),
+            key_bytes,
+            _aead_for(key_bytes),
+            b"\x01" + key_bytes,
+        )
         _hot_cache[scope] = hot
     nonce = os.urandom(12)
-    return b"\x01" + hot[1] + nonce + hot[2].encrypt(nonce, data, aad)
+    return b"".join((hot[3], nonce, hot[2].encrypt(nonce, data, aad)))
 
 
 def _key_expiry(key_bytes: bytes) -> float:

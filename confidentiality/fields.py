@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 
 _crypto_module: list[ModuleType] = []
+_MISSING = object()
+# The primary key's attribute name per model class: the hot paths read the row id straight from the
+# instance's __dict__ instead of through `Model.pk` (a property and two getattr calls per use).
+_pk_attnames: dict[type, str] = {}
 
 
 def _crypto() -> ModuleType:
@@ -32,41 +36,60 @@ def _crypto() -> ModuleType:
     return _crypto_module[0]
 
 
+def _row_id(instance: models.Model) -> Any:
+    """`instance.pk`, without the property machinery (the same object, so identity memos hold)."""
+    cls = type(instance)
+    attname = _pk_attnames.get(cls)
+    if attname is None:
+        attname = _pk_attnames[cls] = cls._meta.pk.attname  # type: ignore[union-attr]
+    return instance.__dict__.get(attname)
+
+
 class _Descriptor:
+    __slots__ = ("attname", "dirty_key", "field", "plain_key")
+
     def __init__(self, field: EncryptedField) -> None:
         self.field = field
+        # Copied here so that a read or a write costs no attribute hops through the field.
+        self.attname = field.attname
+        self.plain_key = field.plain_key
+        self.dirty_key = field.dirty_key
 
     def __get__(self, instance: models.Model | None, owner: type | None = None) -> Any:
         if instance is None:
             return self
         data = instance.__dict__
-        field = self.field
-        plain_key = field.plain_key
-        if plain_key in data:
-            return data[plain_key]
-        if field.attname not in data and instance.pk is not None and not instance._state.adding:
-            instance.refresh_from_db(fields=[field.attname])  # a deferred field
-        ciphertext = data.get(field.attname)
+        value = data.get(self.plain_key, _MISSING)
+        if value is not _MISSING:
+            return value
+        ciphertext = data.get(self.attname, _MISSING)
+        if ciphertext is _MISSING:
+            if instance.pk is not None and not instance._state.adding:
+                instance.refresh_from_db(fields=[self.attname])  # a deferred field
+            ciphertext = data.get(self.attname)
         if ciphertext is None:
             return None
+        field = self.field
+        crypto = _crypto_module[0] if _crypto_module else _crypto()
         value = field.from_bytes(
-            _crypto().decrypt_bytes(field.aad_for_read(instance), ciphertext, where=field, row=instance)
+            crypto.decrypt_bytes(field.aad_for_read(instance), ciphertext, where=field, row=instance)
         )
-        data[plain_key] = value
+        data[self.plain_key] = value
         return value
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         data = instance.__dict__
-        if value is None or type(value) is bytes or isinstance(value, memoryview):
+        kind = type(value)
+        if value is None or kind is bytes or isinstance(value, memoryview):
             # Loaded from the database (or copied as ciphertext): keep it, forget any plaintext.
             # None too: a NULL loaded from the database must count as loaded, or Django takes the
             # field for deferred and a later save() silently skips it.
-            data[self.field.attname] = None if value is None else bytes(value)
-            data.pop(self.field.plain_key, None)
-            data.pop(self.field.dirty_key, None)
+            data[self.attname] = value if kind is bytes or value is None else bytes(value)
+            data.pop(self.plain_key, None)
+            data.pop(self.dirty_key, None)
         else:
-            data[self.field.plain_key] = self.field.normalise(value)
-            data[self.field.dirty_key] = True
+            data[self.plain_key] = self.field.normalise(value)
+            data[self.dirty_key] = True
 
 
 class EncryptedField(models.BinaryField):
@@ -101,7 +124,7 @@ class EncryptedField(models.BinaryField):
         return scope_of()
 
     def aad(self, instance: models.Model, scope: KeyScope | None = None) -> bytes:
-        pk = instance.pk
+        pk = _row_id(instance)
         if pk is None:
             raise ImproperlyConfigured(
                 f"{instance._meta.label} needs a primary key known before saving (use a UUID default)"
@@ -120,9 +143,12 @@ class EncryptedField(models.BinaryField):
         """The AAD for decrypting the stored value: memoised per row id, because the stored
         ciphertext was bound when this instance's scope was first computed (a fresh instance, as
         loaded, always computes it). Encryption (pre_save) always recomputes the scope."""
-        memo = instance.__dict__.get(self.aad_key)
-        if memo is not None and memo[0] is instance.pk:
-            return memo[2]  # type: ignore[no-any-return]
+        data = instance.__dict__
+        memo = data.get(self.aad_key)
+        if memo is not None:
+            attname = _pk_attnames.get(type(instance))
+            if attname is not None and memo[0] is data.get(attname):
+                return memo[2]  # type: ignore[no-any-return]
         return self.aad(instance)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
@@ -133,10 +159,11 @@ class EncryptedField(models.BinaryField):
                 data[self.attname] = None
             else:
                 scope = self.scope(model_instance)
-                data[self.attname] = _crypto().encrypt_bytes(
+                crypto = _crypto_module[0] if _crypto_module else _crypto()
+                data[self.attname] = crypto.encrypt_bytes(
                     scope, self.aad(model_instance, scope), self.to_bytes(plaintext)
                 )
-            data.pop(self.dirty_key, None)
+            del data[self.dirty_key]
         return data.get(self.attname)
 
     def value_from_object(self, obj: models.Model) -> Any:

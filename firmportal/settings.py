@@ -116,6 +116,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------------
 REDIS_URL = env.optional("REDIS_URL")
+# A TrueType (glyf) CJK font embedded in PDFs; Debian's fonts-wqy-microhei is used when unset.
+PDF_CJK_FONT = env.optional("FIRMPORTAL_PDF_CJK_TTF")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL

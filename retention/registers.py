@@ -29,8 +29,6 @@ from retention.models import (
 )
 from retention.schedule import Category, years_kept
 
-_FONT: str | None = None
-
 KIND_CATEGORY = {
     RegisterKind.APPRAISAL_OPINION: Category.APPRAISAL_OPINION,
     RegisterKind.DESTRUCTION_LIST: Category.DESTRUCTION_REGISTER,
@@ -77,27 +75,10 @@ def _store(*, kind: str, fmt: str, title: str, subject_id: uuid.UUID, data: byte
 
 
 def _font() -> str:
-    """Noto Sans CJK embedded (a subset) when installed; else the CID font STSong-Light."""
-    global _FONT
-    if _FONT is not None:
-        return _FONT
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
+    """The shared PDF font (a TrueType CJK font, embedded; see firmportal.pdf_fonts)."""
+    from firmportal.pdf_fonts import cjk_font
 
-    for path in (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    ):
-        try:
-            pdfmetrics.registerFont(TTFont("FirmCJK", path, subfontIndex=2))
-            _FONT = "FirmCJK"
-            return _FONT
-        except Exception:  # noqa: BLE001, S112 - try the next font; CFF-based .ttc may not load
-            continue
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    _FONT = "STSong-Light"
-    return _FONT
+    return cjk_font().name
 
 
 def render_pdf(title: str, lines: Sequence[str], table: Sequence[Sequence[str]] | None = None) -> bytes:

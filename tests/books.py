@@ -49,6 +49,14 @@ def sale(amount: str = "1000.00") -> list[services.LineInput]:
     return lines(("1002", "收到货款", amount, None), ("5001", "销售商品", None, amount))
 
 
+def poster() -> Any:
+    """A third person who posts (记账): separation of duties keeps preparer, reviewer and poster apart."""
+    from accounts.models import StaffRole, User
+    from tests import cast
+
+    return User.objects.filter(username="poster_paula").first() or cast.make_staff("poster_paula", StaffRole.REVIEWER)
+
+
 def posted_voucher(
     client: Client,
     preparer: Any,
@@ -56,10 +64,11 @@ def posted_voucher(
     *,
     date: datetime.date = datetime.date(2025, 3, 15),
     spec: list[services.LineInput] | None = None,
+    posted_by: Any = None,
 ) -> Voucher:
     voucher = services.create_voucher(client, date=date, lines=spec or sale(), actor=preparer)
     services.review_voucher(voucher, actor=reviewer)
-    return services.post_voucher(voucher, actor=reviewer)
+    return services.post_voucher(voucher, actor=posted_by or poster())
 
 
 D = Decimal

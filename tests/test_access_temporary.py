@@ -13,9 +13,9 @@ from django.utils import timezone
 from accounts.models import StaffRole, User
 from audit.models import AccessEvent, AuditEvent
 from confidentiality import access, access_services
-from confidentiality.models import AccessGrant, AccessPurpose, GrantState
+from confidentiality.models import AccessGrant, AccessPurpose, AssignmentRole, GrantState
 from tests import cast
-from tests.access_cast import World, build_world
+from tests.access_cast import World, assign, build_world
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ def test_request_approve_and_expire(world: World) -> None:
     assert not access.has_client_perm(bob, "clients.view_client", world.client_a)
 
     other_manager = cast.make_staff("manager_mo", StaffRole.MANAGER)
+    assign(world.admin, world.client_a, other_manager, AssignmentRole.MANAGER)  # managers of that client decide
     response = cast.signed_in(other_manager).post(f"/staff/access/approvals/{grant.pk}/", {"decision": "approve"})
     assert response.status_code == 302
     grant.refresh_from_db()

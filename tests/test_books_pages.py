@@ -191,8 +191,21 @@ def test_review_post_and_reverse_through_the_pages(world: access_cast.World) -> 
     queue = rita.get(reverse("clients:review-queue")).content.decode()
     assert voucher.label in queue
     rita.post(reverse("clients:voucher-review", args=[world.client_a.pk, voucher.pk]))
-    rita.post(reverse("clients:voucher-post", args=[world.client_a.pk, voucher.pk]))
+    # Rita reviewed it, so she is offered no post button and is refused with a message.
+    detail = reverse("clients:voucher-detail", args=[world.client_a.pk, voucher.pk])
+    post_url = reverse("clients:voucher-post", args=[world.client_a.pk, voucher.pk])
+    assert post_url not in rita.get(detail).content.decode()
+    assert voucher.label not in rita.get(reverse("clients:review-queue")).content.decode()
+    refused = rita.post(post_url, follow=True).content.decode()
+    assert "此凭证由您审核，须由他人记账" in refused, refused[-1500:]
+    assert Voucher.objects.get(pk=voucher.pk).state == VoucherState.REVIEWED
+    # The engagement manager, a third person, posts it.
+    partner = cast.signed_in(world.partner)
+    assert post_url in partner.get(detail).content.decode()
+    assert voucher.label in partner.get(reverse("clients:review-queue")).content.decode()
+    partner.post(post_url)
     assert Voucher.objects.get(pk=voucher.pk).state == VoucherState.POSTED
+    assert Voucher.objects.get(pk=voucher.pk).poster == world.partner
     response = alice.post(reverse("clients:voucher-reverse", args=[world.client_a.pk, voucher.pk]))
     reversal = Voucher.objects.get(reverses=voucher)
     assert response["Location"].endswith(f"{reversal.pk}/")

@@ -49,6 +49,15 @@
     }, 1000);
   }
 
+  // A form answered 400 (bad input, e.g. a reveal without a purpose) carries its error messages:
+  // swap it in place like a 200, instead of htmx's default of dropping error responses.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Progress bars for long work: any element with data-progress-url polls via htmx markup itself;
   // this only keeps the aria value in step with the width.
   document.addEventListener("htmx:afterSwap", function (event) {
