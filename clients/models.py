@@ -45,6 +45,8 @@ class BooksAction(models.TextChoices):
     PERIOD_CLOSED = "period_closed", _("Accounting period closed")
     PERIOD_REOPENED = "period_reopened", _("Accounting period reopened")
     DOCUMENT_RECORDED = "document_recorded", _("Document recorded")
+    # retention2 slice: employees' personal data held for the engagement (payroll).
+    EMPLOYEE_RECORDED = "employee_recorded", _("Employee recorded for payroll")
 
 
 class TaxpayerType(models.TextChoices):

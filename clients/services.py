@@ -811,3 +811,32 @@ def record_document(
         },
     )
     return document
+
+
+# --- Employees' personal data for payroll (retention2 slice) -----------------------------------------
+
+
+@transaction.atomic
+def record_employee(engagement: Any, *, name: str, id_number: str, bank_account: str, actor: Any) -> Any:
+    """An employee of the client, held for this engagement only (encrypted under the engagement's
+    employee key, which engagement end crypto-shreds unless a retention duty applies)."""
+    from clients.models import Employee, EngagementState
+
+    if engagement.state != EngagementState.ACTIVE:
+        raise ValidationError(_("Employees are recorded only during an active engagement."), code="engagement")
+    employee = Employee(
+        client_id=engagement.client_id,
+        engagement=engagement,
+        name=_require_text(name, label=_("Name")),
+        id_number=_require_text(id_number, label=_("ID number"), max_length=32),
+        bank_account=_require_text(bank_account, label=_("Bank account"), max_length=40, required=False),
+    )
+    employee.save()
+    audit.record(
+        actor=actor,
+        action=BooksAction.EMPLOYEE_RECORDED,
+        target=employee,
+        client_ref=_client_ref(engagement.client_id),
+        details={"engagement": str(engagement.pk)},
+    )
+    return employee
