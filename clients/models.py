@@ -517,7 +517,7 @@ class Employee(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="employees")
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="employees")
-    name = EncryptedTextField(_("name"))
+    name = EncryptedTextField(_("employee name"))
     id_number = EncryptedTextField(_("ID number"))
     bank_account = EncryptedTextField(_("bank account"))
     created_at = models.DateTimeField(default=timezone.now)

@@ -827,7 +827,7 @@ def record_employee(engagement: Any, *, name: str, id_number: str, bank_account:
     employee = Employee(
         client_id=engagement.client_id,
         engagement=engagement,
-        name=_require_text(name, label=_("Name")),
+        name=_require_text(name, label=_("Employee name")),
         id_number=_require_text(id_number, label=_("ID number"), max_length=32),
         bank_account=_require_text(bank_account, label=_("Bank account"), max_length=40, required=False),
     )

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name="Employee",
             fields=[
                 ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ("name", confidentiality.fields.EncryptedTextField(blank=True, null=True, verbose_name="name")),
+                ("name", confidentiality.fields.EncryptedTextField(blank=True, null=True, verbose_name="employee name")),
                 (
                     "id_number",
                     confidentiality.fields.EncryptedTextField(blank=True, null=True, verbose_name="ID number"),
