@@ -537,4 +537,5 @@ class Employee(models.Model):
 
 def employee_scope(client_id: uuid.UUID | str, engagement_id: uuid.UUID | str) -> KeyScope:
     """The key of one engagement's employee data (no fiscal year: it is not an accounting record)."""
-    return KeyScope(owner=f"client:{client_id}#emp-{uuid.UUID(str(engagement_id)).hex}", year=None)
+    # 12 hex digits of the engagement keep the owner within the audit's 64-character client reference.
+    return KeyScope(owner=f"client:{client_id}#emp-{uuid.UUID(str(engagement_id)).hex[:12]}", year=None)

@@ -54,6 +54,7 @@ class HoldForm(forms.Form):
     reason = forms.CharField(
         label=_("Why (the matter, the notice or case number)"),
         max_length=2000,
+        error_messages={"required": _("Say why the records are held.")},
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     until = forms.DateField(

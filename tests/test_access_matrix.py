@@ -55,6 +55,7 @@ NOT_CLIENT_SCOPED = {
     "list_id",
     "run_id",
     "job_id",
+    "hold_id",  # retention holds: firm-level, behind the archivist's capability (tests/test_retention_holds.py)
 }
 
 # How to name client A's object for each keyword (value or callable of the fixtures).
