@@ -283,8 +283,12 @@ def open_matters(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     form = OpenMatterForm()
     if request.method == "POST":
         if request.POST.get("action") == "close":
-            matter = OpenMatter.objects.filter(client=client, pk=_uuid(request.POST.get("matter"))).first()
-            if matter is None or not may_close:
+            matter_id = _uuid(request.POST.get("matter"))
+            mine = OpenMatter.objects.filter(client=client, pk=matter_id) if matter_id else OpenMatter.objects.none()
+            # Closing ends a hold: the engagement manager's call (manage_client), through the access layer.
+            matter = access.visible_to(user, mine, perm="clients.manage_client").first()
+            if matter is None:
+                access.record_denied(request, client_id=client.pk, object_type="retention.openmatter")
                 raise Http404
             services.close_open_matter(matter, actor=user)
             messages.success(request, _("The matter is closed; its records follow their retention period again."))
