@@ -274,11 +274,26 @@ def _period_for(client_id: uuid.UUID, date: datetime.date, *, lock: bool = True)
 
 
 def _refuse_closed(period: AccountingPeriod) -> None:
+    _refuse_locked(period)
     if period.is_closed:
         raise ValidationError(
             _("The period %(period)s is closed: nothing can be entered or posted in it until a manager reopens it.")
             % {"period": str(period)},
             code="period_closed",
+        )
+
+
+def _refuse_locked(period: AccountingPeriod) -> None:
+    """PIPL Art. 47 (retention2 slice): a locked year's vouchers are kept for storage only, never changed."""
+    from retention.models import ProcessingLock
+
+    locks = ProcessingLock.objects.filter(
+        client_id=period.client_id, category__in=["", ArchiveCategory.JOURNAL_VOUCHER]
+    ).filter(Q(fiscal_year__isnull=True) | Q(fiscal_year=period.year))
+    if locks.exists():
+        raise ValidationError(
+            _("These records are kept only because the law requires it: nothing can be entered or changed."),
+            code="locked",
         )
 
 

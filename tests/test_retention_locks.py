@@ -99,6 +99,34 @@ def test_a_volume_lock_refuses_that_years_vouchers_only(world: World, archivist:
         access.get_object_for_user(_fresh(archivist), Voucher, locked.pk, perm="clients.review_vouchers")
 
 
+def test_the_books_refuse_to_enter_or_post_into_a_locked_year(world: World) -> None:
+    from django.core.exceptions import ValidationError
+
+    from clients.services import LineInput
+
+    cash = books.standard("1001", "库存现金", "debit")
+    income = books.standard("6001", "主营业务收入", "credit")
+    draft = books.make_voucher(world.client_a, 2020)
+    _lock(world.client_a, "journal_voucher", 2020)
+    lines = [
+        LineInput(account_id=cash.pk, summary="收款", debit="10.00"),
+        LineInput(account_id=income.pk, summary="收入", credit="10.00"),
+    ]
+    with pytest.raises(ValidationError) as refused:
+        books_services.create_voucher(
+            world.client_a, date=dt.date(2020, 5, 1), lines=lines, actor=world.bookkeeper_alice
+        )
+    assert refused.value.code == "locked"
+    with pytest.raises(ValidationError):
+        books_services.review_voucher(draft, actor=world.reviewer_rita)
+    assert Voucher.objects.filter(client=world.client_a).count() == 1
+    # Another year is open for work.
+    created = books_services.create_voucher(
+        world.client_a, date=dt.date(2021, 5, 1), lines=lines, actor=world.bookkeeper_alice
+    )
+    assert created.fiscal_year == 2021
+
+
 def test_a_year_lock_covers_every_category_of_that_year(world: World, archivist: User) -> None:
     statement = books.make_document(world.client_a, 2019, "bank_statement")
     other_year = books.make_document(world.client_a, 2018, "bank_statement")
