@@ -45,6 +45,8 @@ class BooksAction(models.TextChoices):
     PERIOD_CLOSED = "period_closed", _("Accounting period closed")
     PERIOD_REOPENED = "period_reopened", _("Accounting period reopened")
     DOCUMENT_RECORDED = "document_recorded", _("Document recorded")
+    # retention2 slice: employees' personal data held for the engagement (payroll).
+    EMPLOYEE_RECORDED = "employee_recorded", _("Employee recorded for payroll")
 
 
 class TaxpayerType(models.TextChoices):
@@ -501,3 +503,39 @@ class Document(models.Model):
     def encryption_scope(self) -> KeyScope:
         # The category is part of the key: a document's category must not change after saving.
         return KeyScope.for_client(self.client_id, self.fiscal_year, category=self.archive_category)
+
+
+# --- Employees' personal data held for the engagement (retention2 slice) ---------------------------
+
+
+class Employee(models.Model):
+    """A client's employee, as payroll needs them: personal information held only for the engagement
+    (PIPL Art. 21). Encrypted under a key of its own per engagement (`client:<id>#emp-<engagement>`),
+    so ending the engagement can crypto-shred exactly this data, in every copy, backups included.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="employees")
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="employees")
+    name = EncryptedTextField(_("employee name"))
+    id_number = EncryptedTextField(_("ID number"))
+    bank_account = EncryptedTextField(_("bank account"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    SECRET_FIELDS = ("id_number", "bank_account")
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("employee")
+
+    def __str__(self) -> str:
+        return f"employee {self.pk}"
+
+    def encryption_scope(self) -> KeyScope:
+        return employee_scope(self.client_id, self.engagement_id)
+
+
+def employee_scope(client_id: uuid.UUID | str, engagement_id: uuid.UUID | str) -> KeyScope:
+    """The key of one engagement's employee data (no fiscal year: it is not an accounting record)."""
+    # 12 hex digits of the engagement keep the owner within the audit's 64-character client reference.
+    return KeyScope(owner=f"client:{client_id}#emp-{uuid.UUID(str(engagement_id)).hex[:12]}", year=None)

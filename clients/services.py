@@ -274,11 +274,26 @@ def _period_for(client_id: uuid.UUID, date: datetime.date, *, lock: bool = True)
 
 
 def _refuse_closed(period: AccountingPeriod) -> None:
+    _refuse_locked(period)
     if period.is_closed:
         raise ValidationError(
             _("The period %(period)s is closed: nothing can be entered or posted in it until a manager reopens it.")
             % {"period": str(period)},
             code="period_closed",
+        )
+
+
+def _refuse_locked(period: AccountingPeriod) -> None:
+    """PIPL Art. 47 (retention2 slice): a locked year's vouchers are kept for storage only, never changed."""
+    from retention.models import ProcessingLock
+
+    locks = ProcessingLock.objects.filter(
+        client_id=period.client_id, category__in=["", ArchiveCategory.JOURNAL_VOUCHER]
+    ).filter(Q(fiscal_year__isnull=True) | Q(fiscal_year=period.year))
+    if locks.exists():
+        raise ValidationError(
+            _("These records are kept only because the law requires it: nothing can be entered or changed."),
+            code="locked",
         )
 
 
@@ -815,3 +830,32 @@ def record_document(
         },
     )
     return document
+
+
+# --- Employees' personal data for payroll (retention2 slice) -----------------------------------------
+
+
+@transaction.atomic
+def record_employee(engagement: Any, *, name: str, id_number: str, bank_account: str, actor: Any) -> Any:
+    """An employee of the client, held for this engagement only (encrypted under the engagement's
+    employee key, which engagement end crypto-shreds unless a retention duty applies)."""
+    from clients.models import Employee, EngagementState
+
+    if engagement.state != EngagementState.ACTIVE:
+        raise ValidationError(_("Employees are recorded only during an active engagement."), code="engagement")
+    employee = Employee(
+        client_id=engagement.client_id,
+        engagement=engagement,
+        name=_require_text(name, label=_("Employee name")),
+        id_number=_require_text(id_number, label=_("ID number"), max_length=32),
+        bank_account=_require_text(bank_account, label=_("Bank account"), max_length=40, required=False),
+    )
+    employee.save()
+    audit.record(
+        actor=actor,
+        action=BooksAction.EMPLOYEE_RECORDED,
+        target=employee,
+        client_ref=_client_ref(engagement.client_id),
+        details={"engagement": str(engagement.pk)},
+    )
+    return employee

@@ -150,8 +150,9 @@ def client_overview(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 @staff_required
 def voucher_list(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _client(request, client_id)
+    # Through the access layer: vouchers of a locked volume (PIPL Art. 47) are not listed.
     vouchers_qs = (
-        Voucher.objects.filter(client=client)
+        access.visible_to(request.user, Voucher.objects.filter(client=client), perm="clients.view_books")
         .select_related("period", "preparer", "reviewer", "poster")
         .annotate(line_count=Count("lines"))
         .order_by("-period__year", "-period__month", "-number")

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -50,6 +50,22 @@ MEMBER_PERMISSIONS: dict[str, frozenset[str]] = {
 DELEGATE_BASE_PERMISSIONS = frozenset({"view_client"})
 
 DENIED = "denied"
+
+# PIPL Art. 47 processing locks (`retention.ProcessingLock`): data kept only because a retention
+# duty applies is "storage and security only, visible to the archivist alone". On a locked scope
+# the archivist keeps these read permissions (still through their own assignment or an approved,
+# purpose-bound grant); everyone else keeps none, and nobody may change anything.
+LOCKED_READ_PERMISSIONS = frozenset({"view_client", "view_books", "view_documents"})
+
+# Client-scoped models whose rows belong to one archive volume: (year field, category), the category
+# a fixed code, a field name prefixed "=", or None (only locks naming no category apply).
+LOCKABLE_VOLUMES: dict[str, tuple[str, str | None]] = {
+    "clients.voucher": ("fiscal_year", "journal_voucher"),
+    "clients.voucherline": ("fiscal_year", "journal_voucher"),
+    "clients.accountbalance": ("fiscal_year", "general_ledger"),
+    "clients.document": ("fiscal_year", "=archive_category"),
+    "clients.accountingperiod": ("year", None),
+}
 
 
 # --- Live sources of access --------------------------------------------------------------------------
@@ -142,6 +158,57 @@ def staff_gate_passed(user: Any) -> bool:
 # --- Permissions on one client ------------------------------------------------------------------------
 
 _PERM_CACHE = "_fp_client_perms"
+_LOCK_CACHE = "_fp_client_locks"
+
+Lock = tuple[str, int | None]  # (category or "", fiscal year or None)
+
+
+def client_locks(user: Any, client_id: Any) -> tuple[Lock, ...]:
+    """The processing locks on a client: one query per client per request (cached on the user)."""
+    from retention.models import ProcessingLock
+
+    key = str(client_id)
+    cache: dict[str, tuple[Lock, ...]] = {}
+    if user is not None:
+        cache = getattr(user, _LOCK_CACHE, None) or {}
+        setattr(user, _LOCK_CACHE, cache)
+    if key not in cache:
+        cache[key] = tuple(ProcessingLock.objects.filter(client_id=key).values_list("category", "fiscal_year"))
+    return cache[key]
+
+
+def lock_applies(locks: tuple[Lock, ...], *, category: str | None, fiscal_year: int | None) -> bool:
+    """Whether one of `locks` covers a record of this category and year (None: the client's master
+    data, covered only by a lock on the whole client)."""
+    for lock_category, lock_year in locks:
+        if lock_category and lock_category != category:
+            continue
+        if lock_year is not None and lock_year != fiscal_year:
+            continue
+        return True
+    return False
+
+
+def is_archivist(user: Any) -> bool:
+    return bool(getattr(user, "is_staff_member", False) and user.has_perm("accounts.manage_retention"))
+
+
+def _volume_of(obj: models.Model) -> tuple[str | None, int | None] | None:
+    """(category, fiscal year) of a record bound to an archive volume; None for anything else."""
+    spec = LOCKABLE_VOLUMES.get(obj._meta.label_lower)
+    if spec is not None:
+        year_field, category = spec
+        if category is not None and category.startswith("="):
+            category = getattr(obj, category[1:])
+        return category, getattr(obj, year_field)
+    scope = getattr(obj, "encryption_scope", None)
+    if scope is None or isinstance(obj, Client):
+        return None
+    try:
+        key_scope = scope()
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return key_scope.category, key_scope.year
 
 
 def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
@@ -170,6 +237,10 @@ def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
         perms = _client_user_permissions(user, key)
     else:
         perms = frozenset()
+    locks = client_locks(user, key)
+    if lock_applies(locks, category=None, fiscal_year=None):
+        # The whole client is locked: the archivist reads, nobody changes.
+        perms = perms & LOCKED_READ_PERMISSIONS if is_archivist(user) else frozenset()
     cache[key] = perms
     return perms
 
@@ -236,8 +307,9 @@ def has_client_perm(user: Any, perm: str, client: Client | Any) -> bool:
 
 def forget_cached(user: Any) -> None:
     """Drop the per-request caches on this user object (after a change within the same request)."""
-    if hasattr(user, _PERM_CACHE):
-        delattr(user, _PERM_CACHE)
+    for name in (_PERM_CACHE, _LOCK_CACHE):
+        if hasattr(user, name):
+            delattr(user, name)
     gates.forget(user)
 
 
@@ -256,6 +328,31 @@ def visible_clients(user: Any, *, perm: str | None = None) -> QuerySet[Client]:
     codename = _codename(perm) if perm else "view_client"
     if not codename or not _is_active(user):
         return Client.objects.none()
+    return _visible_clients(user, codename).exclude(_lock_refuses(user, codename, Q(pk__in=_whole_client_locks())))
+
+
+def _lock_refuses(user: Any, codename: str, locked: Q | Exists) -> Q:
+    """The rows a lock hides from this user: all locked rows, except an archivist's reads. Decided
+    inside the list's own SQL (the archivist test is a subquery), so lists cost no extra query."""
+    if codename in LOCKED_READ_PERMISSIONS and getattr(user, "is_staff_member", False):
+        from django.contrib.auth.models import Permission
+
+        archivist = Exists(
+            Permission.objects.filter(content_type__app_label="accounts", codename="manage_retention").filter(
+                Q(group__user=user) | Q(user=user)
+            )
+        )
+        return Q(locked) & ~Q(archivist)
+    return Q(locked)
+
+
+def _whole_client_locks() -> Any:
+    from retention.models import ProcessingLock
+
+    return ProcessingLock.objects.filter(category="", fiscal_year__isnull=True).values("client_id")
+
+
+def _visible_clients(user: Any, codename: str) -> QuerySet[Client]:
     if user.is_staff_member:
         if not staff_gate_passed(user):
             return Client.objects.none()
@@ -295,7 +392,29 @@ def visible_to(user: Any, queryset: QuerySet[M], *, perm: str | None = None) -> 
     clients = visible_clients(user, perm=perm).values("pk")
     if queryset.model is Client:
         return queryset.filter(pk__in=clients)
-    return queryset.filter(client__in=clients)
+    queryset = queryset.filter(client__in=clients)
+    codename = _codename(perm) if perm else "view_client"
+    spec = LOCKABLE_VOLUMES.get(queryset.model._meta.label_lower)
+    if spec is not None and codename:
+        queryset = queryset.exclude(_lock_refuses(user, codename, _locked_volume(spec)))
+    return queryset
+
+
+def _locked_volume(spec: tuple[str, str | None]) -> Exists:
+    """Rows of a volume under a processing lock (one correlated subquery, no extra query)."""
+    from retention.models import ProcessingLock
+
+    year_field, category = spec
+    locks = ProcessingLock.objects.filter(client_id=OuterRef("client_id")).filter(
+        Q(fiscal_year__isnull=True) | Q(fiscal_year=OuterRef(year_field))
+    )
+    if category is None:
+        locks = locks.filter(category="")
+    elif category.startswith("="):
+        locks = locks.filter(Q(category="") | Q(category=OuterRef(category[1:])))
+    else:
+        locks = locks.filter(category__in=["", category])
+    return Exists(locks)
 
 
 # --- One object -----------------------------------------------------------------------------------------
@@ -395,8 +514,19 @@ def get_object_for_user(request_or_user: Any, model_or_queryset: type[M] | Query
         raise Http404
     client_id = client_id_of(obj)
     label = obj._meta.label_lower
-    if not has_client_perm(user, perm, client_id):
+    if not has_client_perm(user, perm, client_id) or _locked_for(user, perm, obj, client_id):
         record_denied(request_or_user, client_id=client_id, object_type=label, object_ids=[str(obj.pk)])
         raise Http404
     _log_delegate_read(request, user, client_id, label, [str(obj.pk)])
     return obj
+
+
+def _locked_for(user: Any, perm: str, obj: models.Model, client_id: Any) -> bool:
+    """A record of a locked volume: refused to all but the archivist's reads (locks are cached)."""
+    locks = client_locks(user, client_id)
+    if not locks:
+        return False
+    volume = _volume_of(obj)
+    if volume is None or not lock_applies(locks, category=volume[0], fiscal_year=volume[1]):
+        return False
+    return not (_codename(perm) in LOCKED_READ_PERMISSIONS and is_archivist(user))

@@ -154,12 +154,10 @@ def confirm_handover_receipt(handover: Handover, *, actor: User) -> Handover:
     handover.received_at = timezone.now()
     erased: list[str] = []
     if handover.firm_keeps_archives:
-        ProcessingLock.objects.get_or_create(
-            client_id=handover.client_id, category="", fiscal_year=None, defaults={"reason": "engagement_ended"}
-        )
+        _lock_engagement_personal_data(handover.client, actor=actor)
     else:
         handover.delete_after = timezone.localdate() + dt.timedelta(days=handover.grace_days)
-        erased = _erase_engagement_personal_data(handover.client)
+        erased = _erase_engagement_personal_data(handover.client, actor=actor)
     handover.save()
     audit.record(
         actor=actor,
@@ -171,14 +169,55 @@ def confirm_handover_receipt(handover: Handover, *, actor: User) -> Handover:
     return handover
 
 
-def _erase_engagement_personal_data(client: Any) -> list[str]:
-    """Contacts (the client's employees) are held only for the engagement: erase them."""
+def _erase_engagement_personal_data(client: Any, *, actor: User | None = None) -> list[str]:
+    """Personal data of the client's people held only for the engagement (PIPL Art. 21): the
+    contact persons are overwritten, and the employees' payroll data (names, ID numbers, bank
+    accounts) is crypto-shredded: each engagement's employee key is destroyed, so no copy of it,
+    in this database or any backup, decrypts again, then the rows are deleted."""
+    from clients.models import Employee, employee_scope
+
     erased = []
     if client.contacts:
         client.contacts = []
         client.save(update_fields=["contacts"])
         erased.append("client.contacts")
+    held = Employee.objects.filter(client=client).values_list("engagement_id", flat=True)
+    engagements = sorted({str(engagement_id) for engagement_id in held})
+    if engagements:
+        keys = 0
+        for engagement_id in engagements:
+            keys += crypto.destroy_scope(
+                employee_scope(client.pk, engagement_id), actor=actor, reason="engagement ended (PIPL Art. 21)"
+            )
+        rows, _by_model = Employee.objects.filter(client=client).delete()
+        audit.record(
+            actor=actor,
+            action=RetentionAction.PERSONAL_DATA_SHREDDED,
+            target=client,
+            client_ref=str(client.pk),
+            details={"engagements": engagements, "keys": keys, "rows": rows},
+        )
+        erased.append("clients.employee")
     return erased
+
+
+def _lock_engagement_personal_data(client: Any, *, actor: User | None) -> None:
+    """A retention duty applies (the firm keeps the archives, payroll records among them): the
+    employees' data stays, locked (storage and security only, archivist alone)."""
+    from clients.models import Employee
+
+    ProcessingLock.objects.get_or_create(
+        client_id=client.pk, category="", fiscal_year=None, defaults={"reason": "engagement_ended"}
+    )
+    count = Employee.objects.filter(client=client).count()
+    if count:
+        audit.record(
+            actor=actor,
+            action=RetentionAction.PERSONAL_DATA_LOCKED,
+            target=client,
+            client_ref=str(client.pk),
+            details={"rows": count},
+        )
 
 
 @dataclass
@@ -205,8 +244,9 @@ def assess_erasure(client: Any, *, actor: User) -> ErasureAssessment:
     if active:
         result.locked.append({"what": _("Contact persons"), "why": _("Needed to perform the current contract.")})
     else:
-        for name in _erase_engagement_personal_data(client):
-            result.erased.append({"what": _("Contact persons"), "why": name and _("No retention duty applies.")})
+        labels = {"client.contacts": _("Contact persons"), "clients.employee": _("Employees' payroll data")}
+        for name in _erase_engagement_personal_data(client, actor=actor):
+            result.erased.append({"what": labels.get(name, name), "why": _("No retention duty applies.")})
     for volume in client_volumes(client.pk):
         label = str(Category(volume.category).label) if volume.category in Category.values else volume.category
         what = f"{label} {volume.fiscal_year}"
@@ -223,6 +263,16 @@ def assess_erasure(client: Any, *, actor: User) -> ErasureAssessment:
             why = _("Kept permanently under the Accounting Archives Measures.")
         else:
             why = _("Kept until %(date)s under the Accounting Archives Measures.") % {"date": end.isoformat()}
+        if active:
+            # The books are still being kept under the contract: a lock would stop that work. The
+            # volumes are locked when the engagement ends (handover) or a later request comes.
+            result.locked.append({"what": what, "why": _("Needed to perform the current contract.") + " " + why})
+            continue
+        if active:
+            # The books are still being kept under the contract: a lock would stop that work. The
+            # volumes are locked when the engagement ends (handover) or a later request comes.
+            result.locked.append({"what": what, "why": _("Needed to perform the current contract.") + " " + why})
+            continue
         ProcessingLock.objects.update_or_create(
             client_id=client.pk,
             category=volume.category,

@@ -87,6 +87,11 @@ class RetentionAction(models.TextChoices):
     HANDOVER_RECEIVED = "handover_received", _("Handover received by client")
     ERASURE_ASSESSED = "erasure_assessed", _("Erasure request assessed")
     FIXED_ASSET_SCRAPPED = "fixed_asset_scrapped", _("Fixed asset scrapped")
+    # retention2 slice: open matters flagged in the books, engagement personal data.
+    OPEN_MATTER_FLAGGED = "open_matter_flagged", _("Open matter flagged")
+    OPEN_MATTER_CLOSED = "open_matter_closed", _("Open matter closed")
+    PERSONAL_DATA_SHREDDED = "engagement_personal_data_shredded", _("Engagement personal data crypto-shredded")
+    PERSONAL_DATA_LOCKED = "engagement_personal_data_locked", _("Engagement personal data locked")
 
 
 class HoldKind(models.TextChoices):
@@ -439,3 +444,53 @@ class ProcessingLock(models.Model):
 
     def __str__(self) -> str:
         return f"lock {self.client_id} {self.category} {self.fiscal_year}"
+
+
+class OpenMatter(models.Model):
+    """An open matter flagged in the books (未了事项): a voucher or a fiscal year the staff say is
+    not settled yet. Its records are held (never destroyed) until the matter is closed.
+
+    A flag on a voucher holds that year's journal vouchers and source documents; a flag on a year
+    holds every record of that year. `voucher_id` is no foreign key: closed flags outlive the
+    vouchers they named.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="open_matters")
+    fiscal_year = models.PositiveIntegerField(_("fiscal year"))
+    voucher_id = models.UUIDField(null=True, blank=True)
+    # What the matter is (a dispute, an unpaid deposit): the client's affairs, encrypted.
+    note = EncryptedTextField(_("what is open"))
+    flagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    flagged_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-flagged_at"]
+        indexes = [models.Index(fields=["client", "fiscal_year"], name="open_matter_client_year")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True, closed_by__isnull=True)
+                | models.Q(closed_at__isnull=False, closed_by__isnull=False),
+                name="open_matter_closed_has_closer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"open matter {self.pk}"
+
+    def encryption_scope(self) -> KeyScope:
+        return KeyScope.for_client(self.client_id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def categories(self) -> tuple[str, ...] | None:
+        """The archive categories it holds in its year (None: every category)."""
+        if self.voucher_id is not None:
+            return ("journal_voucher", "source_voucher")
+        return None

@@ -29,6 +29,33 @@ def is_locked(client_id: uuid.UUID | str, *, category: str = "", fiscal_year: in
     return whole.exists() or (bool(category) and volume.exists())
 
 
+def describe_hold_reasons(codes: list[str]) -> list[str]:
+    """Why a volume is held, in words (the codes keep ids only, never plaintext)."""
+    from django.utils.translation import gettext as _
+
+    from retention.models import HoldKind
+
+    kinds = dict(HoldKind.choices)
+    account_ids = [code.split(":", 1)[1] for code in codes if code.startswith("open_balance:")]
+    codes_of: dict[str, str] = {}
+    if account_ids:
+        from clients.models import Account
+
+        codes_of = {str(pk): code for pk, code in Account.objects.filter(pk__in=account_ids).values_list("pk", "code")}
+    described = []
+    for code in codes:
+        kind, _sep, rest = code.partition(":")
+        if kind == "hold":
+            described.append(_("Hold: %(kind)s") % {"kind": kinds.get(rest.split(":", 1)[0], rest)})
+        elif kind == "open_balance":
+            described.append(_("Unsettled balance on account %(code)s") % {"code": codes_of.get(rest, "?")})
+        elif kind == "open_matter":
+            described.append(_("Open matter flagged in the books"))
+        else:
+            described.append(code)
+    return described
+
+
 def batches_to_appraise(user: User) -> QuerySet[AppraisalBatch]:
     if not user.has_perm("accounts.manage_retention"):
         return AppraisalBatch.objects.none()

@@ -227,6 +227,8 @@ def _decision_text(item: AppraisalItem) -> str:
         text.append("涉及未结清的债权债务")
     if "hold" in reasons:
         text.append("冻结 (税务检查/诉讼/调查/未了事项)")
+    if "open_matter" in reasons:
+        text.append("账簿中标记的未了事项")
     return "不得销毁: " + "; ".join(text or ["未了事项"])
 
 

@@ -34,6 +34,7 @@ from retention.models import (
     Hold,
     HoldKind,
     ListState,
+    OpenMatter,
     RetentionAction,
     RetentionRule,
     RunState,
@@ -43,7 +44,7 @@ from retention.models import (
     Supervision,
     VolumeProgress,
 )
-from retention.schedule import RetentionError, check_period, legal_minimum, retention_end
+from retention.schedule import Category, RetentionError, check_period, legal_minimum, retention_end
 from retention.sources import OPEN_MATTER_CHECKS, Volume, all_sources, source_named
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,10 @@ def place_hold(
         raise RetentionRefused(_("Say why the records are held."))
     if until is not None and until < timezone.localdate():
         raise RetentionRefused(_("A hold cannot end in the past."))
+    if fiscal_year is not None and not 1900 <= fiscal_year <= 2200:
+        raise RetentionRefused(_("Give a fiscal year between 1900 and 2200, or none for every year."))
+    if category and category not in Category.values:
+        raise RetentionRefused(_("Choose an archive category from the list, or none for every category."))
     hold = Hold(
         client=client,
         kind=kind,
@@ -150,6 +155,7 @@ def place_hold(
         client_ref=str(client.pk),
         details={"kind": kind, "fiscal_year": fiscal_year, "category": category, "until": str(until or "")},
     )
+    regroup_open_appraisals(client_id=client.pk)
     return hold
 
 
@@ -161,7 +167,79 @@ def release_hold(hold: Hold, *, actor: User) -> Hold:
         hold.released_by = actor
         hold.save(update_fields=["released_at", "released_by"])
         audit.record(actor=actor, action=RetentionAction.HOLD_RELEASED, target=hold, client_ref=str(hold.client_id))
+        regroup_open_appraisals(client_id=hold.client_id)
     return hold
+
+
+def regroup_open_appraisals(*, client_id: Any, today: dt.date | None = None) -> int:
+    """After a hold or an open matter changes: a client's volumes in appraisals still open move to
+    `held` (listed apart, never destroyed) or back to `pending` (to be decided again). Returns how
+    many items moved. Volumes already on a destruction list are checked again at execution."""
+    today = today or timezone.localdate()
+    moved = 0
+    items = AppraisalItem.objects.select_for_update().filter(client_id=client_id, batch__state=BatchState.OPEN)
+    for item in items:
+        volume = Volume(item.source, item.client_id, item.category, item.fiscal_year, item.scope, item.record_count)
+        reasons = hold_reasons(volume, today=today)
+        if reasons and (item.decision != Decision.HELD or item.hold_reasons != reasons):
+            item.decision, item.hold_reasons, item.new_period_years = Decision.HELD, reasons, None
+        elif not reasons and item.decision == Decision.HELD:
+            item.decision, item.hold_reasons = Decision.PENDING, []
+        else:
+            continue
+        item.save(update_fields=["decision", "hold_reasons", "new_period_years"])
+        moved += 1
+    return moved
+
+
+@transaction.atomic
+def flag_open_matter(*, client: Any, fiscal_year: int, note: str, actor: User, voucher: Any = None) -> OpenMatter:
+    """未了事项: staff flag a voucher (or a whole fiscal year) as not settled; its records are held
+    until the matter is closed. The note is encrypted; the audit keeps only ids and the year."""
+    if voucher is not None:
+        if voucher.client_id != client.pk:
+            raise RetentionRefused(_("This voucher belongs to another client."))
+        fiscal_year = voucher.fiscal_year
+    if not 1900 <= fiscal_year <= 2200:
+        raise RetentionRefused(_("Give a fiscal year between 1900 and 2200."))
+    if not note.strip():
+        raise RetentionRefused(_("Say what is still open."))
+    matter = OpenMatter(
+        client=client,
+        fiscal_year=fiscal_year,
+        voucher_id=voucher.pk if voucher is not None else None,
+        note=note.strip()[:2000],
+        flagged_by=actor,
+    )
+    matter.save()
+    audit.record(
+        actor=actor,
+        action=RetentionAction.OPEN_MATTER_FLAGGED,
+        target=matter,
+        client_ref=str(client.pk),
+        details={"fiscal_year": fiscal_year, "voucher": str(matter.voucher_id or "")},
+    )
+    regroup_open_appraisals(client_id=client.pk)
+    return matter
+
+
+@transaction.atomic
+def close_open_matter(matter: OpenMatter, *, actor: User) -> OpenMatter:
+    """The matter is settled: its records follow their retention period again. Idempotent."""
+    matter = OpenMatter.objects.select_for_update().get(pk=matter.pk)
+    if matter.closed_at is None:
+        matter.closed_at = timezone.now()
+        matter.closed_by = actor
+        matter.save(update_fields=["closed_at", "closed_by"])
+        audit.record(
+            actor=actor,
+            action=RetentionAction.OPEN_MATTER_CLOSED,
+            target=matter,
+            client_ref=str(matter.client_id),
+            details={"fiscal_year": matter.fiscal_year},
+        )
+        regroup_open_appraisals(client_id=matter.client_id)
+    return matter
 
 
 def hold_reasons(volume: Volume, *, today: dt.date) -> list[str]:
@@ -179,7 +257,7 @@ def hold_reasons(volume: Volume, *, today: dt.date) -> list[str]:
             continue
         reasons.append(f"hold:{hold.kind}:{hold.pk}")
     for check in OPEN_MATTER_CHECKS:
-        reasons.extend(check(volume))
+        reasons.extend(check(volume, today=today))
     return reasons
 
 

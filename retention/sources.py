@@ -205,13 +205,24 @@ def source_named(name: str) -> ArchiveSource:
 
 # Checks that say a volume must be kept because the books still have an open matter in it
 # (未结清的债权债务, 未了事项). Each returns reason codes, never plaintext.
-OpenMatterCheck = Callable[[Volume], list[str]]
+OpenMatterCheck = Callable[..., list[str]]
+
+# The categories that carry the debts: the year's journal vouchers and their source documents.
+DEBT_CATEGORIES = ("journal_voucher", "source_voucher")
 
 
-def open_receivables_and_payables(volume: Volume) -> list[str]:
+def open_receivables_and_payables(volume: Volume, *, today: dt.date | None = None) -> list[str]:
     """未结清的债权债务: a client-year's vouchers (and their source documents) that touch a
-    receivable or payable sub-account (one counterparty) whose latest balance is not settled."""
-    if volume.category not in ("journal_voucher", "source_voucher"):
+    receivable or payable account (应收/预付/其他应收, 应付/预收/其他应付, or one counterparty's
+    sub-account of them) whose debts of that year are not yet proven settled.
+
+    The debts of year Y on an account are settled once its balance was zero at the end of Y or at
+    the end of any later period up to `today`: a zero balance nets out everything before it. So the
+    volume is held while every period-end balance of that account from the end of Y until now is
+    non-zero (or unknown: no balance row, or a closing that no longer decrypts). Later business on
+    the same counterparty never holds an earlier year whose debts were cleared in between.
+    """
+    if volume.category not in DEBT_CATEGORIES:
         return []
     try:
         line_model = apps.get_model("clients.VoucherLine")
@@ -227,29 +238,56 @@ def open_receivables_and_payables(volume: Volume) -> list[str]:
         .values_list("account_id", flat=True)
         .distinct()
     )
+    if not accounts:
+        return []
+    year_end = volume.fiscal_year * 100 + 12
+    now_key = (today.year * 100 + today.month) if today is not None else 999999
+    rows = balance_model._default_manager.filter(
+        client_id=volume.client_id, account_id__in=accounts, period_key__lte=now_key
+    ).order_by("account_id", "period_key")
+    by_account: dict[Any, list[Any]] = {}
+    for row in rows:
+        by_account.setdefault(row.account_id, []).append(row)
     reasons = []
     for account_id in sorted(accounts, key=str):
-        latest = (
-            balance_model._default_manager.filter(client_id=volume.client_id, account_id=account_id)
-            .order_by("-period_key")
-            .first()
-        )
-        # Its closing is encrypted under its year's ledger key; a destroyed or missing key means
-        # we cannot prove it settled, so the volume stays held.
-        try:
-            settled = latest is not None and latest.closing is not None and latest.closing == 0
-        except Exception:  # noqa: BLE001 - any decryption failure keeps the records
-            settled = False
-        if not settled:
+        history = by_account.get(account_id, [])
+        # The balance at the end of the year is the last row up to then; later rows follow it.
+        at_year_end = [row for row in history if row.period_key <= year_end][-1:]
+        later = [row for row in history if row.period_key > year_end]
+        if not any(_is_zero(row) for row in at_year_end + later):
             reasons.append(f"open_balance:{account_id}")
     return reasons
 
 
-# 应收账款, 其他应收款, 应付账款, 其他应付款 (小企业会计准则 codes).
-RECEIVABLE_PAYABLE_CODES = ("1122", "1221", "2202", "2241")
-RECEIVABLE_PAYABLE_REGEX = r"^(1122|1221|2202|2241)"
+def _is_zero(balance: Any) -> bool:
+    # Its closing is encrypted under its year's ledger key; a destroyed or missing key means we
+    # cannot prove it settled, so the records stay held.
+    try:
+        return balance.closing is not None and balance.closing == 0
+    except Exception:  # noqa: BLE001 - any decryption failure keeps the records
+        return False
 
-OPEN_MATTER_CHECKS: list[OpenMatterCheck] = [open_receivables_and_payables]
+
+def flagged_open_matters(volume: Volume, *, today: dt.date | None = None) -> list[str]:
+    """未了事项 flagged by staff (`retention.OpenMatter`) and not yet closed: a flag on a voucher
+    holds that year's journal vouchers and source documents, a flag on a year holds all of it."""
+    from retention.models import OpenMatter
+
+    reasons = []
+    for matter in OpenMatter.objects.filter(
+        client_id=volume.client_id, fiscal_year=volume.fiscal_year, closed_at__isnull=True
+    ).only("id", "voucher_id"):
+        categories = matter.categories()
+        if categories is None or volume.category in categories:
+            reasons.append(f"open_matter:{matter.pk}")
+    return reasons
+
+
+# 应收账款, 预付账款, 其他应收款, 应付账款, 预收账款, 其他应付款 (小企业会计准则 codes).
+RECEIVABLE_PAYABLE_CODES = ("1122", "1123", "1221", "2202", "2203", "2241")
+RECEIVABLE_PAYABLE_REGEX = r"^(1122|1123|1221|2202|2203|2241)"
+
+OPEN_MATTER_CHECKS: list[OpenMatterCheck] = [open_receivables_and_payables, flagged_open_matters]
 
 
 def latest_year(client_id: uuid.UUID) -> int | None:

@@ -18,11 +18,14 @@ from audit import services as audit
 from confidentiality import access
 from retention import handover as handovers
 from retention import queries, registers, services
+from retention.forms import HoldForm, OpenMatterForm
 from retention.models import (
     AppraisalBatch,
     Decision,
     DestructionList,
     Handover,
+    Hold,
+    OpenMatter,
     Register,
     RetentionRule,
     SlotPurpose,
@@ -80,7 +83,7 @@ def batch_detail(request: HttpRequest, batch_id: uuid.UUID) -> HttpResponse:
         {
             "batch": batch,
             "items": [i for i in items if i.decision != Decision.HELD],
-            "held": [i for i in items if i.decision == Decision.HELD],
+            "held": [(i, queries.describe_hold_reasons(i.hold_reasons)) for i in items if i.decision == Decision.HELD],
             "pending": any(i.decision == Decision.PENDING for i in items),
         },
     )
@@ -207,6 +210,130 @@ def schedule(request: HttpRequest) -> HttpResponse:
         return redirect("staff:retention:schedule")
     rules = [(rule, LEGAL_MINIMUM.get(rule.category)) for rule in RetentionRule.objects.all()]
     return render(request, "retention/schedule.html", {"rules": rules})
+
+
+# --- Holds (tax audit, litigation, investigation) ---------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("manage_retention")
+def holds(request: HttpRequest) -> HttpResponse:
+    """Place a manual hold; list active and released holds (codes and kinds, never the reason)."""
+    if request.method == "POST":
+        form = HoldForm(request.POST)
+        if form.is_valid():
+            try:
+                hold = services.place_hold(**form.service_kwargs(), actor=_user(request))
+            except services.RetentionRefused as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("The hold was placed."))
+                return redirect("staff:retention:hold", hold_id=hold.pk)
+    else:
+        form = HoldForm(initial={k: request.GET[k] for k in ("client", "fiscal_year", "category") if k in request.GET})
+    listed = Hold.objects.select_related("placed_by", "released_by").defer("reason")
+    return render(
+        request,
+        "retention/holds.html",
+        {
+            "form": form,
+            "active": listed.filter(released_at__isnull=True),
+            "released": listed.filter(released_at__isnull=False)[:200],
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("manage_retention")
+def hold_detail(request: HttpRequest, hold_id: uuid.UUID) -> HttpResponse:
+    """One hold with its reason (a read of client data: logged); release it."""
+    hold = get_object_or_404(Hold.objects.select_related("placed_by", "released_by"), pk=hold_id)
+    if request.method == "POST":
+        if hold.released_at is not None:
+            messages.error(request, _("This hold was already released."))
+        else:
+            services.release_hold(hold, actor=_user(request))
+            messages.success(request, _("The hold was released."))
+        return redirect("staff:retention:hold", hold_id=hold.pk)
+    audit.record_access(
+        request=request,
+        action="view",
+        client_ref=str(hold.client_id),
+        object_type="retention.hold",
+        object_ids=[str(hold.pk)],
+        purpose="retention_hold",
+    )
+    return render(request, "retention/hold.html", {"hold": hold})
+
+
+# --- Open matters flagged in the books (未了事项) ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def open_matters(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """A client's open matters: staff on the client flag a voucher or a year; the engagement
+    manager closes them. Held records are never destroyed while a matter is open."""
+    from clients.models import Voucher
+
+    user = _user(request)
+    client = access.get_client_for_user(request, client_id, perm="clients.view_books")
+    may_close = access.has_client_perm(user, "clients.manage_client", client)
+    form = OpenMatterForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "close":
+            matter_id = _uuid(request.POST.get("matter"))
+            mine = OpenMatter.objects.filter(client=client, pk=matter_id) if matter_id else OpenMatter.objects.none()
+            # Closing ends a hold: the engagement manager's call (manage_client), through the access layer.
+            matter = access.visible_to(user, mine, perm="clients.manage_client").first()
+            if matter is None:
+                access.record_denied(request, client_id=client.pk, object_type="retention.openmatter")
+                raise Http404
+            services.close_open_matter(matter, actor=user)
+            messages.success(request, _("The matter is closed; its records follow their retention period again."))
+            return redirect("staff:retention:open-matters", client_id=client.pk)
+        form = OpenMatterForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            voucher = None
+            if data.get("voucher_number") is not None:
+                voucher = access.visible_to(
+                    user,
+                    Voucher.objects.filter(
+                        client=client,
+                        period__year=data["fiscal_year"],
+                        period__month=data["month"],
+                        number=data["voucher_number"],
+                    ),
+                    perm="clients.view_books",
+                ).first()
+                if voucher is None:
+                    form.add_error("voucher_number", _("No voucher has this number in that month."))
+            if form.is_valid():
+                try:
+                    services.flag_open_matter(
+                        client=client, fiscal_year=data["fiscal_year"], note=data["note"], actor=user, voucher=voucher
+                    )
+                except services.RetentionRefused as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(request, _("The open matter is flagged; its records are held."))
+                    return redirect("staff:retention:open-matters", client_id=client.pk)
+    matters = list(OpenMatter.objects.filter(client=client).select_related("flagged_by", "closed_by"))
+    audit.record_access(
+        request=request,
+        action="view",
+        client_ref=str(client.pk),
+        object_type="retention.openmatter",
+        object_ids=[str(m.pk) for m in matters],
+    )
+    return render(
+        request,
+        "retention/open_matters.html",
+        {"client": client, "matters": matters, "form": form, "may_close": may_close},
+        status=400 if form.is_bound else 200,
+    )
 
 
 # --- Portal -----------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ NOT_CLIENT_SCOPED = {
     "run_id",
     "job_id",
     "stored_report_id",  # compliance2: the firm's scheduled compliance reports (firm head, desk)
+    "hold_id",  # retention holds: firm-level, behind the archivist's capability (tests/test_retention_holds.py)
 }
 
 # How to name client A's object for each keyword (value or callable of the fixtures).
