@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clients import chart
@@ -478,9 +478,9 @@ class AccountBalance(models.Model):
 
 
 class DocumentStatus(models.TextChoices):
-    RECEIVED = "received", _("Received")
-    BOOKED = "booked", _("Booked")
-    REJECTED = "rejected", _("Rejected")
+    RECEIVED = "received", pgettext_lazy("document status", "Received")
+    BOOKED = "booked", pgettext_lazy("document status", "Booked")
+    REJECTED = "rejected", pgettext_lazy("document status", "Rejected")
 
 
 class DocumentOrigin(models.TextChoices):
@@ -489,9 +489,9 @@ class DocumentOrigin(models.TextChoices):
 
 
 class DocumentRequestStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    FULFILLED = "fulfilled", _("Fulfilled")
-    CANCELLED = "cancelled", _("Cancelled")
+    OPEN = "open", pgettext_lazy("document request", "Open")
+    FULFILLED = "fulfilled", pgettext_lazy("document request", "Fulfilled")
+    CANCELLED = "cancelled", pgettext_lazy("document request", "Cancelled")
 
 
 class DocumentRequest(models.Model):
