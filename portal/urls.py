@@ -2,9 +2,12 @@
 
 from django.urls import path
 
-from portal import views
+from portal import documents_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("access-history/", views.access_history, name="access-history"),
+    path("documents/", documents_views.documents_page, name="documents"),
+    path("documents/upload/", documents_views.documents_upload, name="documents-upload"),
+    path("documents/<uuid:document_id>/download/", documents_views.document_download, name="document-download"),
 ]
