@@ -472,7 +472,9 @@ def link_document_to_voucher(*, document: Document, voucher: Voucher, actor: Any
     previous = document.voucher_id
     document.voucher = voucher
     document.save(update_fields=["voucher"])
-    if voucher.state == VoucherState.POSTED and document.status != DocumentStatus.BOOKED:
+    # The caller's voucher object may predate its posting: ask the database.
+    posted = Voucher.objects.filter(pk=voucher.pk, state=VoucherState.POSTED).exists()
+    if posted and document.status != DocumentStatus.BOOKED:
         _set_status(document, status=DocumentStatus.BOOKED, actor=actor)
     audit.record(
         actor=actor,
