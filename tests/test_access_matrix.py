@@ -67,6 +67,8 @@ FACTORIES: dict[str, Factory] = {
     "voucher_id": lambda w, o: o["voucher"].pk,
     "period_id": lambda w, o: o["voucher"].period_id,
     "handover_id": lambda w, o: o["handover"].pk,
+    "document_id": lambda w, o: o["document"].pk,
+    "request_id": lambda w, o: o["document_request"].pk,
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
@@ -105,6 +107,12 @@ ALLOWED: dict[str, set[str]] = {
     "clients:voucher-return": {"partner", "rita"},
     "clients:period-close": {"partner", "rita"},
     "clients:period-reopen": {"partner"},
+    # Documents: everyone assigned reads them; bookkeepers and managers (upload_documents) manage them.
+    "clients:document-book": {"partner", "alice"},
+    "clients:document-share": {"partner", "alice"},
+    "clients:document-reject": {"partner", "alice"},
+    "clients:document-request-cancel": {"partner", "alice"},
+    "clients:voucher-document-link": {"partner", "alice"},
 }
 
 
@@ -180,6 +188,22 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
         world.client_a, date=datetime.date(2025, 3, 15), lines=sale(), actor=world.bookkeeper_alice
     )
     objects["handover"] = _handover_for(world)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clients import documents
+
+    # A document the client uploaded (the portal offers it to its own users) and a firm request.
+    objects["document"] = documents.upload_document(
+        client=world.client_a,
+        uploaded_file=SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n%%EOF\n"),
+        title="",
+        fiscal_year=2025,
+        archive_category="source_voucher",
+        actor=world.client_a_owner,
+    )
+    objects["document_request"] = documents.create_document_request(
+        client=world.client_a, description="对账单", due_date=None, actor=world.bookkeeper_alice
+    )
     people = {
         "partner": world.partner,
         "alice": world.bookkeeper_alice,
