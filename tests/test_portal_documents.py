@@ -115,7 +115,7 @@ def test_owner_downloads_a_shared_document_with_a_download_event(world: access_c
 
 
 def test_another_company_gets_404_everywhere(world: access_cast.World, media: Path) -> None:
-    shared = _firm_document(world, shared=True, title="申报表")
+    shared = _firm_document(world, shared=True, title="甲公司专用报表")
     http = cast.signed_in(world.client_b_owner)
     assert http.get(reverse("portal:documents"), {"client": str(world.client_a.pk)}).status_code == 404
     assert http.get(reverse("portal:document-download", args=[shared.pk])).status_code == 404
@@ -126,7 +126,7 @@ def test_another_company_gets_404_everywhere(world: access_cast.World, media: Pa
     assert Document.objects.filter(client=world.client_a).count() == 1
     assert AccessEvent.objects.filter(actor=world.client_b_owner, action="denied").count() >= 3
     # Their own page never shows company A's documents.
-    assert "申报表" not in http.get(reverse("portal:documents")).content.decode()
+    assert "甲公司专用报表" not in http.get(reverse("portal:documents")).content.decode()
 
 
 def test_a_delegate_with_the_documents_scope_reads_but_cannot_upload(world: access_cast.World, media: Path) -> None:
@@ -190,7 +190,7 @@ def test_uploading_against_a_request_fulfils_it_and_the_mail_carries_no_content(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["client_a_owner@client.test"]
-    assert "对账单" not in message.subject + message.body and "招商银行" not in message.body
+    assert "对账单" not in f"{message.subject} {message.body}" and "招商银行" not in message.body
     http = cast.signed_in(world.client_a_owner)
     dashboard = http.get(reverse("portal:home")).content.decode()
     assert "请上传十月份招商银行对账单" in dashboard and "事务所的资料请求" in dashboard
