@@ -108,6 +108,8 @@ ALLOWED: dict[str, set[str]] = {
     "clients:period-close": {"partner", "rita"},
     "clients:period-reopen": {"partner"},
     # Documents: everyone assigned reads them; bookkeepers and managers (upload_documents) manage them.
+    "clients:document-upload": {"partner", "alice"},
+    "clients:document-request-create": {"partner", "alice"},
     "clients:document-book": {"partner", "alice"},
     "clients:document-share": {"partner", "alice"},
     "clients:document-reject": {"partner", "alice"},
