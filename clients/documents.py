@@ -128,11 +128,24 @@ def _extension(name: str) -> str:
     return extension.lower() if dot and stem else ""
 
 
+def _read_up_to(source: Any, size: int) -> bytes:
+    """Up to `size` bytes: a raw stream (the encrypted temp upload) may return less per read."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        data = source.read(remaining)
+        if not data:
+            break
+        parts.append(bytes(data))
+        remaining -= len(data)
+    return b"".join(parts)
+
+
 def _read_head(source: Any, size: int) -> bytes:
     _rewind(source)
-    data = source.read(size)
+    data = _read_up_to(source, size)
     _rewind(source)
-    return bytes(data or b"")
+    return data
 
 
 def _rewind(source: Any) -> None:
@@ -246,7 +259,7 @@ def check_upload(uploaded_file: Any) -> CheckedFile:
         # zipfile needs random access; the file is at most the upload limit, so it is read into memory
         # (never to disk) and stored from there.
         _rewind(source)
-        data = source.read(limit + 1)
+        data = _read_up_to(source, limit + 1)
         if len(data) > limit:
             raise ValidationError(
                 _("The file “%(name)s” is too large (at most %(max)s).") % {"name": name, "max": _megabytes(limit)},

@@ -46,6 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
         from portal.documents_views import open_requests_for
 
         context["open_document_requests"] = open_requests_for(client)
+        context["show_document_requests"] = True
     return render(request, "portal/dashboard.html", context)
 
 

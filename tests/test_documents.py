@@ -512,3 +512,27 @@ def test_staff_document_list_runs_a_constant_number_of_queries(
     http.get(url)  # warm the per-process caches (keys, content types)
     with django_assert_max_num_queries(30):
         assert http.get(url).status_code == 200
+
+
+def test_a_large_workbook_kept_encrypted_in_a_temp_file_is_checked_whole(
+    world: access_cast.World, media: Path, settings: Any
+) -> None:
+    """Above FILE_UPLOAD_MAX_MEMORY_SIZE an upload arrives through the ciphertext-only temp file,
+    which reads back in chunks: the workbook check must still see all of it."""
+    from confidentiality.uploads import EncryptingTemporaryFileUploadHandler
+
+    settings.FIRMPORTAL_MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+    settings.FILE_UPLOAD_TEMP_DIR = str(media.parent / "tmp")
+    source = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes())) as book, zipfile.ZipFile(source, "w", zipfile.ZIP_STORED) as out:
+        for info in book.infolist():
+            out.writestr(info.filename, book.read(info))
+        out.writestr("xl/media/scan.bin", os.urandom(3 * 1024 * 1024))  # incompressible: a big real workbook
+    data = source.getvalue()
+    handler = EncryptingTemporaryFileUploadHandler()
+    handler.new_file("file", "big-ledger.xlsx", "application/octet-stream", len(data))
+    for start in range(0, len(data), 64 * 1024):
+        handler.receive_data_chunk(data[start : start + 64 * 1024], start)
+    upload = handler.file_complete(len(data))
+    document = _upload(world, upload)
+    assert b"".join(documents.open_decrypted(document)) == data
