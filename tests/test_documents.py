@@ -69,7 +69,7 @@ def _files_on_disk(root: Path) -> list[Path]:
     return [Path(d) / n for d, _, names in os.walk(root) for n in names] if root.exists() else []
 
 
-def _upload(world: access_cast.World, upload: SimpleUploadedFile, **kwargs: Any) -> Document:
+def _upload(world: access_cast.World, upload: Any, **kwargs: Any) -> Document:
     defaults: dict[str, Any] = {
         "client": world.client_a,
         "uploaded_file": upload,
