@@ -9,8 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from clients.models import TaxpayerType
+from clients.models import ArchiveCategory, TaxpayerType
 from clients.services import MAX_YEAR, MIN_YEAR, LineInput
 from clients.validators import validate_credit_code
 
@@ -123,3 +124,50 @@ class VoucherEntry:
                 )
             )
         return not self.errors
+
+
+# --- Documents (portal-docs slice) -------------------------------------------------------------------
+
+# What a client may file its uploads under (the firm re-files them if needed).
+CLIENT_CATEGORIES = [
+    ("source_voucher", _("Invoices, receipts and other source documents")),
+    ("bank_statement", _("Bank statement")),
+    ("tax_return", _("Tax return")),
+    ("other", _("Other accounting material")),
+]
+
+
+def _document_year_choices() -> list[tuple[int, int]]:
+    this_year = timezone.localdate().year
+    return [(y, y) for y in range(this_year, this_year - 6, -1)]
+
+
+class DocumentUploadForm(forms.Form):
+    """The fields that go with uploaded files (the files themselves come from request.FILES "file")."""
+
+    title = forms.CharField(label=_("Title (optional, for a single file)"), max_length=200, required=False)
+    fiscal_year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int, choices=_document_year_choices)
+    archive_category = forms.ChoiceField(label=_("Archive category"), choices=ArchiveCategory.choices)
+    voucher = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    request = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class PortalUploadForm(forms.Form):
+    fiscal_year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int, choices=_document_year_choices)
+    archive_category = forms.ChoiceField(label=pgettext_lazy("document", "Kind of document"), choices=CLIENT_CATEGORIES)
+    request = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class DocumentRequestForm(forms.Form):
+    description = forms.CharField(
+        label=_("Which document do you need?"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class RejectDocumentForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for rejecting"), max_length=500)
+
+
+class LinkDocumentForm(forms.Form):
+    document = forms.UUIDField(label=_("Document"))

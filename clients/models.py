@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clients import chart
@@ -47,6 +47,15 @@ class BooksAction(models.TextChoices):
     DOCUMENT_RECORDED = "document_recorded", _("Document recorded")
     # retention2 slice: employees' personal data held for the engagement (payroll).
     EMPLOYEE_RECORDED = "employee_recorded", _("Employee recorded for payroll")
+    # Documents and document requests (portal-docs slice)
+    DOCUMENT_UPLOADED = "document_uploaded", _("Document uploaded")
+    DOCUMENT_LINKED = "document_linked", _("Document linked to a voucher")
+    DOCUMENT_BOOKED = "document_booked", _("Document marked booked")
+    DOCUMENT_REJECTED = "document_rejected", _("Document rejected")
+    DOCUMENT_SHARED = "document_shared", _("Document shared with the client")
+    DOCUMENT_REQUEST_CREATED = "document_request_created", _("Document requested from the client")
+    DOCUMENT_REQUEST_FULFILLED = "document_request_fulfilled", _("Document request fulfilled")
+    DOCUMENT_REQUEST_CANCELLED = "document_request_cancelled", _("Document request cancelled")
 
 
 class TaxpayerType(models.TextChoices):
@@ -470,6 +479,66 @@ class AccountBalance(models.Model):
         return KeyScope.for_client(self.client_id, self.fiscal_year, category=ArchiveCategory.GENERAL_LEDGER)
 
 
+class DocumentStatus(models.TextChoices):
+    RECEIVED = "received", pgettext_lazy("document status", "Received")
+    BOOKED = "booked", pgettext_lazy("document status", "Booked")
+    REJECTED = "rejected", pgettext_lazy("document status", "Rejected")
+
+
+class DocumentOrigin(models.TextChoices):
+    FIRM = "firm", _("Uploaded by the firm")
+    CLIENT = "client", _("Uploaded by the client")
+
+
+class DocumentRequestStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("document request", "Open")
+    FULFILLED = "fulfilled", pgettext_lazy("document request", "Fulfilled")
+    CANCELLED = "cancelled", pgettext_lazy("document request", "Cancelled")
+
+
+class DocumentRequest(models.Model):
+    """The firm asks the client for a document ("please upload the October bank statement").
+
+    What is asked for describes the client's affairs: encrypted. Uploading against an open request
+    fulfils it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="document_requests")
+    description = EncryptedTextField(_("what is needed"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(max_length=16, choices=DocumentRequestStatus.choices, default=DocumentRequestStatus.OPEN)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=DocumentRequestStatus.values), name="document_request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=DocumentRequestStatus.OPEN, closed_at__isnull=True)
+                | (~models.Q(status=DocumentRequestStatus.OPEN) & models.Q(closed_at__isnull=False)),
+                name="document_request_closed_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "status"])]
+
+    def __str__(self) -> str:
+        return f"document request {self.pk} ({self.status})"
+
+    def encryption_scope(self) -> KeyScope:
+        return KeyScope.for_client(self.client_id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DocumentRequestStatus.OPEN
+
+
 class Document(models.Model):
     """A source document or other accounting material (原始凭证 etc.), linked to a voucher or not.
 
@@ -492,10 +561,37 @@ class Document(models.Model):
     stored_file_id = models.UUIDField(null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Who brought it in: the client's own uploads are listed in the portal; the firm's only once shared.
+    origin = models.CharField(max_length=8, choices=DocumentOrigin.choices, default=DocumentOrigin.FIRM)
+    status = models.CharField(max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.RECEIVED)
+    # Why a document was rejected (shown to the client; may describe its affairs: encrypted).
+    status_reason = EncryptedTextField(_("reason"))
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_at = models.DateTimeField(null=True, blank=True)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.ForeignKey(
+        DocumentRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
 
     class Meta:
         ordering = ["-uploaded_at"]
-        indexes = [models.Index(fields=["client", "fiscal_year", "archive_category"])]
+        indexes = [
+            models.Index(fields=["client", "fiscal_year", "archive_category"]),
+            models.Index(fields=["client", "origin", "uploaded_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=DocumentStatus.values), name="document_status_valid"),
+            models.CheckConstraint(condition=models.Q(origin__in=DocumentOrigin.values), name="document_origin_valid"),
+            models.CheckConstraint(
+                condition=models.Q(shared_at__isnull=True) | models.Q(shared_by__isnull=False),
+                name="document_shared_has_sharer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"document {self.pk}"
@@ -539,3 +635,8 @@ def employee_scope(client_id: uuid.UUID | str, engagement_id: uuid.UUID | str) -
     """The key of one engagement's employee data (no fiscal year: it is not an accounting record)."""
     # 12 hex digits of the engagement keep the owner within the audit's 64-character client reference.
     return KeyScope(owner=f"client:{client_id}#emp-{uuid.UUID(str(engagement_id)).hex[:12]}", year=None)
+
+    @property
+    def visible_in_portal(self) -> bool:
+        """The client sees its own uploads and what the firm shared with it."""
+        return self.origin == DocumentOrigin.CLIENT or self.shared_at is not None

@@ -724,6 +724,10 @@ def post_voucher(voucher: Voucher, *, actor: Any) -> Voucher:
         client_ref=_client_ref(voucher.client_id),
         details={"period": str(voucher.period), "number": voucher.number, "lines": len(lines)},
     )
+    # Its source documents are now in the books (status "booked", each audited).
+    from clients.documents import book_documents_of_voucher
+
+    book_documents_of_voucher(voucher=voucher, actor=actor)
     return voucher
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clients import views
+from clients import document_views, views
 
 app_name = "clients"
 
@@ -31,4 +31,32 @@ urlpatterns = [
     path("<uuid:client_id>/reports/subsidiary-ledger/", views.subsidiary_ledger, name="subsidiary-ledger"),
     path("<uuid:client_id>/reports/balance-sheet/", views.balance_sheet, name="balance-sheet"),
     path("<uuid:client_id>/reports/income-statement/", views.income_statement, name="income-statement"),
+    # Documents (portal-docs slice)
+    path("<uuid:client_id>/documents/", document_views.document_list, name="documents"),
+    path("<uuid:client_id>/documents/upload/", document_views.document_upload, name="document-upload"),
+    path(
+        "<uuid:client_id>/documents/<uuid:document_id>/download/",
+        document_views.document_download,
+        name="document-download",
+    ),
+    path("<uuid:client_id>/documents/<uuid:document_id>/book/", document_views.document_book, name="document-book"),
+    path("<uuid:client_id>/documents/<uuid:document_id>/share/", document_views.document_share, name="document-share"),
+    path(
+        "<uuid:client_id>/documents/<uuid:document_id>/reject/", document_views.document_reject, name="document-reject"
+    ),
+    path(
+        "<uuid:client_id>/vouchers/<uuid:voucher_id>/documents/link/",
+        document_views.voucher_document_link,
+        name="voucher-document-link",
+    ),
+    path(
+        "<uuid:client_id>/documents/requests/new/",
+        document_views.document_request_create,
+        name="document-request-create",
+    ),
+    path(
+        "<uuid:client_id>/documents/requests/<uuid:request_id>/cancel/",
+        document_views.document_request_cancel,
+        name="document-request-cancel",
+    ),
 ]

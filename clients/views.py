@@ -20,12 +20,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import capability_required, staff_required
 from audit import services as audit
 from clients import exports, importing, reports, services
-from clients.forms import MAX_IMPORT_BYTES, ClientForm, ImportForm, MonthForm, PeriodRangeForm, ReopenForm, VoucherEntry
+from clients.forms import (
+    MAX_IMPORT_BYTES,
+    ClientForm,
+    DocumentUploadForm,
+    ImportForm,
+    MonthForm,
+    PeriodRangeForm,
+    ReopenForm,
+    VoucherEntry,
+)
 from clients.keycache import preload_for
 from clients.models import (
     Account,
     AccountingPeriod,
     Client,
+    Document,
+    DocumentStatus,
     Engagement,
     Voucher,
     VoucherState,
@@ -267,6 +278,19 @@ def voucher_detail(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.
     voucher = _voucher(request, client, voucher_id)
     lines = list(voucher.lines.select_related("account", "account__parent"))
     reversal = Voucher.objects.filter(reverses=voucher).first()
+    can_documents = _can(request, "clients.view_documents", client)
+    linked_documents = list(voucher.documents.order_by("uploaded_at", "pk")) if can_documents else []
+    can_manage_documents = _can(request, "clients.upload_documents", client)
+    unlinked_documents = (
+        list(
+            Document.objects.filter(client=client, voucher__isnull=True)
+            .exclude(status=DocumentStatus.REJECTED)
+            .order_by("-uploaded_at", "pk")[:200]
+        )
+        if can_manage_documents
+        else []
+    )
+    preload_for(linked_documents + unlinked_documents, "title")
     _record(request, "view", client, "clients.voucher", [voucher.pk])
     user = request.user
     can_review = _can(request, "clients.review_vouchers", client)
@@ -280,6 +304,16 @@ def voucher_detail(request: HttpRequest, client_id: uuid.UUID, voucher_id: uuid.
             "debit_total": sum((line.debit or 0 for line in lines), 0),
             "credit_total": sum((line.credit or 0 for line in lines), 0),
             "reversal": reversal,
+            "linked_documents": linked_documents,
+            "unlinked_documents": unlinked_documents,
+            "can_manage_documents": can_manage_documents,
+            "upload_form": DocumentUploadForm(
+                initial={
+                    "fiscal_year": voucher.fiscal_year,
+                    "archive_category": "source_voucher",
+                    "voucher": voucher.pk,
+                }
+            ),
             "can_edit": voucher.state == VoucherState.DRAFT and voucher.preparer_id == user.pk,
             "can_review": can_review and voucher.state == VoucherState.DRAFT and voucher.preparer_id != user.pk,
             "can_post": can_review

@@ -268,6 +268,9 @@ MEDIA_ROOT = Path(env.string("FIRMPORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
+# Documents (clients.documents): the largest file accepted, and what an .xlsx may inflate to.
+FIRMPORTAL_MAX_UPLOAD_BYTES = env.integer("FIRMPORTAL_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+FIRMPORTAL_MAX_UNZIPPED_BYTES = env.integer("FIRMPORTAL_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024)
 # Uploads stay in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE; larger ones are written to a temp file
 # only as ciphertext under a key that exists in this process's memory alone (see docs/keys-and-backups.md).
 FILE_UPLOAD_HANDLERS = [

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal import books_views, views
+from portal import books_views, documents_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,4 +20,7 @@ urlpatterns = [
         books_views.voucher_document_download,
         name="voucher-document-download",
     ),
+    path("documents/", documents_views.documents_page, name="documents"),
+    path("documents/upload/", documents_views.documents_upload, name="documents-upload"),
+    path("documents/<uuid:document_id>/download/", documents_views.document_download, name="document-download"),
 ]

@@ -55,6 +55,12 @@ def home(request: HttpRequest) -> HttpResponse:
             object_ids=[f"{year}-{month:02d}"],
             purpose="client portal dashboard",
         )
+    if client is not None and request.user.has_perm("clients.view_documents", client):
+        # The firm's open document requests (portal-docs slice): descriptions only, no files.
+        from portal.documents_views import open_requests_for
+
+        context["open_document_requests"] = open_requests_for(client)
+        context["show_document_requests"] = True
     return render(request, "portal/dashboard.html", context)
 
 

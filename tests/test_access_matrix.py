@@ -76,9 +76,15 @@ FACTORIES: dict[str, Factory] = {
     "attachment_id": lambda w, o: o["attachment"].pk,
     "complaint_id": lambda w, o: o["complaint"].pk,
     "invitation_id": lambda w, o: o["survey"].pk,
+    "document_id": lambda w, o: o["document"].pk,
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
+    # `request_id` names a data-rights request elsewhere; here it is a document request.
+    "clients:document-request-cancel": lambda w, o: {
+        "client_id": w.client_a.pk,
+        "request_id": o["document_request"].pk,
+    },
     "staff:access:reveal": lambda w, o: {"model": "clients.client", "pk": w.client_a.pk, "field": "credit_code"},
     # The portal shows posted vouchers only, and a document through the voucher it is attached to.
     "portal:books-voucher-detail": lambda w, o: {"voucher_id": _portal_voucher(w, o)[0].pk},
@@ -129,6 +135,14 @@ ALLOWED: dict[str, set[str]] = {
     "staff:datarights:refuse": {"cora"},
     # clientcare: privacy complaints are handled by the compliance desk, not by the client's staff.
     "staff:clientcare:complaint": {"cora"},
+    # Documents: everyone assigned reads them; bookkeepers and managers (upload_documents) manage them.
+    "clients:document-upload": {"partner", "alice"},
+    "clients:document-request-create": {"partner", "alice"},
+    "clients:document-book": {"partner", "alice"},
+    "clients:document-share": {"partner", "alice"},
+    "clients:document-reject": {"partner", "alice"},
+    "clients:document-request-cancel": {"partner", "alice"},
+    "clients:voucher-document-link": {"partner", "alice"},
 }
 
 
@@ -288,6 +302,22 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
     objects["notice"] = _breach_notice_for(world, cora)
     objects["data_request"] = _data_request_for(world, cora)
     _clientcare_objects(world, objects)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clients import documents
+
+    # A document the client uploaded (the portal offers it to its own users) and a firm request.
+    objects["document"] = documents.upload_document(
+        client=world.client_a,
+        uploaded_file=SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n%%EOF\n"),
+        title="",
+        fiscal_year=2025,
+        archive_category="source_voucher",
+        actor=world.client_a_owner,
+    )
+    objects["document_request"] = documents.create_document_request(
+        client=world.client_a, description="对账单", due_date=None, actor=world.bookkeeper_alice
+    )
     people = {
         "partner": world.partner,
         "alice": world.bookkeeper_alice,

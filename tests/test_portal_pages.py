@@ -131,7 +131,7 @@ def test_dashboard_marks_an_open_month_and_shows_the_requests_and_messages_panel
     body = http.get(reverse("portal:home")).content.decode()
     assert "2025年04月关键数据" in body and 'data-period="open"' in body
     assert 'data-figure="tax_due">0.00<' in body and 'data-figure="payables">0.00<' in body
-    assert "没有待处理的请求" in body and 'data-unread="0"' in body
+    assert "事务所目前没有向您索取资料" in body and 'data-unread="0"' in body
     for month in (3, 4):
         books.close_period(
             AccountingPeriod.objects.get(client=world.client_a, year=2025, month=month), actor=world.reviewer_rita
@@ -173,4 +173,4 @@ def test_dashboard_is_translated_to_english(world: access_cast.World) -> None:
     body = http.get(reverse("portal:home")).content.decode()
     for text in ("Key figures for 2025-04", "Cash and bank", "Tax due", "Income and expenses by month, 2025"):
         assert text in body
-    assert "No open requests" in body and "0 unread messages" in body and "关键数据" not in body
+    assert "The firm has not asked you for anything." in body and "0 unread messages" in body and "关键数据" not in body
