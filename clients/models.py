@@ -600,6 +600,11 @@ class Document(models.Model):
         # The category is part of the key: a document's category must not change after saving.
         return KeyScope.for_client(self.client_id, self.fiscal_year, category=self.archive_category)
 
+    @property
+    def visible_in_portal(self) -> bool:
+        """The client sees its own uploads and what the firm shared with it."""
+        return self.origin == DocumentOrigin.CLIENT or self.shared_at is not None
+
 
 # --- Employees' personal data held for the engagement (retention2 slice) ---------------------------
 
@@ -635,8 +640,3 @@ def employee_scope(client_id: uuid.UUID | str, engagement_id: uuid.UUID | str) -
     """The key of one engagement's employee data (no fiscal year: it is not an accounting record)."""
     # 12 hex digits of the engagement keep the owner within the audit's 64-character client reference.
     return KeyScope(owner=f"client:{client_id}#emp-{uuid.UUID(str(engagement_id)).hex[:12]}", year=None)
-
-    @property
-    def visible_in_portal(self) -> bool:
-        """The client sees its own uploads and what the firm shared with it."""
-        return self.origin == DocumentOrigin.CLIENT or self.shared_at is not None

@@ -47,7 +47,8 @@ def test_client_opens_the_balance_sheet_and_downloads_the_xlsx(live_server, brow
     april = page.locator("svg.portal-chart rect.chart-expense").nth(3)
     assert april.bounding_box()["height"] > 0  # type: ignore[index]
     assert page.locator(".commitment-banner").is_visible()
-    assert page.get_by_text("事务所目前没有向您索取资料。").is_visible() and page.get_by_text("0 条未读消息").is_visible()
+    assert page.get_by_text("事务所目前没有向您索取资料。").is_visible()
+    assert page.get_by_text("0 条未读消息").is_visible()
 
     page.get_by_role("link", name="账簿与报表").first.click()
     page.wait_for_url("**/portal/books/")
