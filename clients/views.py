@@ -597,6 +597,7 @@ def _format(request: HttpRequest) -> str:
 def trial_balance(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _client(request, client_id)
     form, year, month_from, month_to = _range(request)
+    access.refuse_locked_year(request, client, year)
     report = reports.trial_balance(client, year=year, month_from=month_from, month_to=month_to)
     if kind := _format(request):
         return _download(request, client, exports.trial_balance_table(report, client.name), "trial-balance", kind)
@@ -609,6 +610,7 @@ def trial_balance(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 def general_ledger(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _client(request, client_id)
     form, year, month = _month(request)
+    access.refuse_locked_year(request, client, year)
     ledger = reports.general_ledger(client, year=year, month_to=month)
     title = _("General ledger")
     if kind := _format(request):
@@ -627,6 +629,7 @@ def general_ledger(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 def subsidiary_ledger(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = _client(request, client_id)
     form, year, month_from, month_to = _range(request)
+    access.refuse_locked_year(request, client, year)
     accounts = {a.code: a for a in services.postable_accounts(client)}
     standard = {a.code: a for a in Account.objects.filter(client__isnull=True)}
     code = (request.GET.get("account") or "1002").strip()
@@ -661,6 +664,7 @@ def subsidiary_ledger(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
 def _statement_view(request: HttpRequest, client_id: uuid.UUID, name: str, build: Any) -> HttpResponse:
     client = _client(request, client_id)
     form, year, month = _month(request)
+    access.refuse_locked_year(request, client, year)
     statement = build(client, year=year, month=month)
     if kind := _format(request):
         return _download(request, client, exports.statement_table(statement, client.name), name, kind)

@@ -189,6 +189,22 @@ def lock_applies(locks: tuple[Lock, ...], *, category: str | None, fiscal_year: 
     return False
 
 
+# The archive volumes a ledger or statement of one fiscal year is read from.
+REPORT_CATEGORIES = ("general_ledger", "subsidiary_ledger", "journal_voucher", "periodic_report", "annual_report")
+
+
+def refuse_locked_year(request_or_user: Any, client: Client, fiscal_year: int) -> None:
+    """Reports sum a whole fiscal year: when a processing lock covers that year's ledgers, they are
+    refused like any locked record (404 and a denied event), except for the archivist's reading."""
+    request, user = _split(request_or_user)
+    locks = client_locks(user, client.pk)
+    if not locks or is_archivist(user):
+        return
+    if any(lock_applies(locks, category=category, fiscal_year=fiscal_year) for category in REPORT_CATEGORIES):
+        record_denied(request_or_user, client_id=client.pk, object_type="clients.report", object_ids=[str(fiscal_year)])
+        raise Http404
+
+
 def is_archivist(user: Any) -> bool:
     return bool(getattr(user, "is_staff_member", False) and user.has_perm("accounts.manage_retention"))
 

@@ -110,6 +110,8 @@ def _report(
 ) -> HttpResponse:
     client = _books_client(request)
     form, period, has_periods = _chosen_period(request, client)
+    if period is not None:
+        access.refuse_locked_year(request, client, period.year)
     kind = _format(request) if period is not None else ""
     ids = [_label(period)] if period is not None else []
     _record(

@@ -287,3 +287,24 @@ def test_employees_are_recorded_only_during_an_active_engagement(world: World) -
     with pytest.raises(ValidationError):
         engagement.state = "active"
         books_services.record_employee(engagement, name=" ", id_number="1", bank_account="", actor=world.partner)
+
+
+def test_reports_of_a_locked_year_are_refused_but_other_years_and_the_archivist_read(
+    world: World, archivist: User
+) -> None:
+    books.make_voucher(world.client_a, 2020)
+    _lock(world.client_a, category="general_ledger", year=2020)
+    base = f"/staff/clients/{world.client_a.pk}/reports"
+    locked = {"year": 2020, "month_from": 1, "month_to": 12}
+    alice = cast.signed_in(world.bookkeeper_alice)
+    for path, query in (
+        ("trial-balance", locked),
+        ("general-ledger", {"year": 2020, "month": 12}),
+        ("balance-sheet", {"year": 2020, "month": 12}),
+    ):
+        assert alice.get(f"{base}/{path}/", query).status_code == 404, path
+    assert AccessEvent.objects.filter(
+        actor=world.bookkeeper_alice, action="denied", object_type="clients.report", object_ids=["2020"]
+    ).exists()
+    assert alice.get(f"{base}/trial-balance/", {"year": 2021, "month_from": 1, "month_to": 12}).status_code == 200
+    assert cast.signed_in(archivist).get(f"{base}/trial-balance/", locked).status_code == 200
