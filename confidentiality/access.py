@@ -196,7 +196,7 @@ REPORT_CATEGORIES = ("general_ledger", "subsidiary_ledger", "journal_voucher", "
 def refuse_locked_year(request_or_user: Any, client: Client, fiscal_year: int) -> None:
     """Reports sum a whole fiscal year: when a processing lock covers that year's ledgers, they are
     refused like any locked record (404 and a denied event), except for the archivist's reading."""
-    request, user = _split(request_or_user)
+    _request, user = _split(request_or_user)
     locks = client_locks(user, client.pk)
     if not locks or is_archivist(user):
         return
