@@ -157,9 +157,9 @@ class ComplaintStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# Days the compliance desk has to answer a privacy complaint (PIPL Art. 50: a convenient channel and
-# a timely answer; the firm's policy is the data-rights deadline of 15 working days, kept as 21 days).
-COMPLAINT_ANSWER_DAYS = 21
+# A privacy complaint is answered within the data-rights deadline (PIPL Art. 50: a convenient channel
+# and a timely answer): settings.FIRMPORTAL_DATARIGHTS_DEADLINE_WORKING_DAYS working days, counted by
+# `datarights.dates` (holidays and 调休 as configured there).
 
 
 class Complaint(models.Model):

@@ -5,7 +5,6 @@ comment: only that there is something to read, and a link to sign in and read it
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +19,6 @@ from accounts.models import User
 from audit import services as audit
 from clientcare import queries
 from clientcare.models import (
-    COMPLAINT_ANSWER_DAYS,
     SURVEY_FIELDS,
     Attachment,
     ClientcareAction,
@@ -39,6 +37,7 @@ from clients.models import AccountingPeriod, Client, ClientMembership, ClientRol
 from confidentiality import access
 from confidentiality.files import store_encrypted
 from confidentiality.keyscope import KeyScope
+from datarights.dates import answer_due
 
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
@@ -247,7 +246,7 @@ def file_complaint(*, client: Client, category: str, text: str, actor: Any, site
         filed_by=actor,
         category=category,
         created_at=now,
-        deadline=timezone.localdate(now) + timedelta(days=COMPLAINT_ANSWER_DAYS),
+        deadline=answer_due(timezone.localdate(now)),
     )
     complaint.text = text
     complaint.save(force_insert=True)

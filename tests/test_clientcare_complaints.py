@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import StaffRole
 from audit.models import AccessEvent, AuditEvent
@@ -44,7 +47,11 @@ def test_client_files_a_complaint_and_compliance_is_told_without_its_text(
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:clientcare:complaint", kwargs={"complaint_id": complaint.pk})
     assert complaint.status == ComplaintStatus.RECEIVED and complaint.text == "投诉正文：数据被泄露给第三方"
-    assert (complaint.deadline - complaint.created_at.date()).days == 21
+    from datarights.dates import is_working_day
+
+    received = timezone.localdate(complaint.created_at)
+    days = [received + datetime.timedelta(days=n) for n in range(1, (complaint.deadline - received).days + 1)]
+    assert sum(1 for day in days if is_working_day(day)) == 15 and is_working_day(complaint.deadline)
     event = AuditEvent.objects.get(action=ClientcareAction.COMPLAINT_FILED)
     assert event.client_ref == str(world.client_a.pk) and "投诉正文" not in str(event.details)
     assert [m.to for m in mail.outbox] == [[cora.email]]
