@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from audit.models import AccessEvent
 from clients.models import Document, DocumentOrigin, DocumentStatus
@@ -39,7 +39,7 @@ def test_owner_uploads_a_document_and_sees_the_bookkeepers_view_in_the_history( 
     owner.get_by_role("link", name="资料", exact=True).click()
     owner.set_input_files(
         "form.js-upload-form input[type=file]",
-        files=[{"name": "十月银行对账单.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+        files=[FilePayload(name="十月银行对账单.pdf", mimeType="application/pdf", buffer=PDF)],
     )
     owner.locator("form.js-upload-form").get_by_role("button", name="上传").click()
     owner.wait_for_selector("form.js-upload-form.upload-finished")
