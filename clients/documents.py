@@ -345,6 +345,14 @@ def upload_document(
     runs before anything is written."""
     year = _check_year(fiscal_year)
     category = _check_category(archive_category)
+    from retention.queries import is_locked
+
+    if is_locked(client.pk, category=category, fiscal_year=year):
+        # A locked volume (PIPL Art. 47) is storage and security only: nothing is added to it.
+        raise ValidationError(
+            _("The records of this fiscal year and category are locked (kept only for the legal retention period)."),
+            code="locked",
+        )
     if voucher is not None and voucher.client_id != client.pk:
         raise ValidationError(_("The voucher belongs to another client."), code="voucher")
     if document_request is not None:

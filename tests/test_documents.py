@@ -548,3 +548,16 @@ def test_a_large_workbook_kept_encrypted_in_a_temp_file_is_checked_whole(
     upload = handler.file_complete(len(data))
     document = _upload(world, upload)
     assert b"".join(documents.open_decrypted(document)) == data
+
+
+def test_nothing_is_added_to_a_locked_volume(world: access_cast.World, media: Path) -> None:
+    from retention.models import ProcessingLock
+
+    year = 2025  # the year _upload files into
+    ProcessingLock.objects.create(
+        client_id=world.client_a.pk, category="source_voucher", fiscal_year=year, reason="erasure_request"
+    )
+    message = _refused(world, media, SimpleUploadedFile("invoice.pdf", PDF), "locked")
+    assert "locked" in message
+    # Another year of the same client still takes documents.
+    assert _upload(world, SimpleUploadedFile("invoice.pdf", PDF), fiscal_year=year - 1).pk
