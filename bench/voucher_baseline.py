@@ -20,7 +20,8 @@ from django.shortcuts import render
 from django.urls import path
 
 from accounts.decorators import staff_required
-from clients.models import Client, Voucher, VoucherState
+from clients.forms import DocumentUploadForm
+from clients.models import Client, Document, DocumentStatus, Voucher, VoucherState
 from confidentiality.fields import EncryptedField
 from firmportal import urls as product_urls
 
@@ -54,8 +55,17 @@ def voucher_detail_plain(request: HttpRequest, client_id: uuid.UUID, voucher_id:
     )
     lines = list(voucher.lines.select_related("account", "account__parent"))
     reversal = Voucher.objects.filter(reverses=voucher).first()
-    for obj in [client, voucher, reversal, *lines, *[line.account for line in lines]]:
+    # A bookkeeper assigned to the client sees and manages its documents (decided here, not asked).
+    linked_documents = list(voucher.documents.order_by("uploaded_at", "pk"))
+    unlinked_documents = list(
+        Document.objects.filter(client_id=client_id, voucher__isnull=True)
+        .exclude(status=DocumentStatus.REJECTED)
+        .order_by("-uploaded_at", "pk")[:200]
+    )
+    for obj in [client, voucher, reversal, *lines, *[line.account for line in lines], *linked_documents]:
         _plain(obj)
+    for document in unlinked_documents:
+        _plain(document)
     # The buttons the real page shows a bookkeeper assigned to the client (the benchmark's user),
     # decided here without asking the access layer.
     return render(
@@ -68,6 +78,16 @@ def voucher_detail_plain(request: HttpRequest, client_id: uuid.UUID, voucher_id:
             "debit_total": sum((line.debit or 0 for line in lines), 0),
             "credit_total": sum((line.credit or 0 for line in lines), 0),
             "reversal": reversal,
+            "linked_documents": linked_documents,
+            "unlinked_documents": unlinked_documents,
+            "can_manage_documents": True,
+            "upload_form": DocumentUploadForm(
+                initial={
+                    "fiscal_year": voucher.fiscal_year,
+                    "archive_category": "source_voucher",
+                    "voucher": voucher.pk,
+                }
+            ),
             "can_edit": voucher.state == VoucherState.DRAFT and voucher.preparer_id == request.user.pk,
             "can_review": False,
             "can_post": False,
