@@ -53,8 +53,12 @@ def test_all_sources_are_read_in_one_query(
     django_assert_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
     access.staff_gate_passed(world.bookkeeper_alice)  # the gate is its own (cached) query
-    with django_assert_num_queries(1):
+    # One query for the four permission sources, one for the client's processing locks (retention).
+    with django_assert_num_queries(2):
         perms = access.client_permissions(world.bookkeeper_alice, world.client_a.pk)
+    with django_assert_num_queries(0):  # both cached for the rest of the request
+        access.client_permissions(world.bookkeeper_alice, world.client_a.pk)
+        access.client_locks(world.bookkeeper_alice, world.client_a.pk)
     assert "prepare_vouchers" in perms and "review_vouchers" not in perms
 
 
