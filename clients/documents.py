@@ -38,6 +38,7 @@ from clients.models import (
 )
 from confidentiality import files
 from confidentiality.keyscope import KeyScope
+from firmportal.mail import mail_after_commit
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
 MAX_TITLE = 200
@@ -317,15 +318,6 @@ def _members_addresses(client: Client) -> list[str]:
     )
 
 
-def _mail_after_commit(*, subject: str, body: str, recipients: list[str]) -> None:
-    from django.core.mail import send_mail
-
-    addresses = sorted({a for a in recipients if a})
-    if not addresses:
-        return
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=False))
-
-
 @transaction.atomic
 def upload_document(
     *,
@@ -573,7 +565,7 @@ def share_document_with_client(*, document: Document, actor: Any) -> Document:
         details={"fiscal_year": document.fiscal_year, "archive_category": document.archive_category},
     )
     # No title, no name: only that there is something to download.
-    _mail_after_commit(
+    mail_after_commit(
         subject=_("Your accounting firm shared a document with you"),
         body=_("Your accounting firm shared a document with your company. Sign in to FirmPortal to download it."),
         recipients=_members_addresses(document.client),
@@ -627,7 +619,7 @@ def create_document_request(
         client_ref=_client_ref(client.pk),
         details={"due_date": due_date.isoformat() if due_date else ""},
     )
-    _mail_after_commit(
+    mail_after_commit(
         subject=_("Your accounting firm asked you for a document"),
         body=_(
             "Your accounting firm asked your company for a document. "

@@ -56,7 +56,7 @@ def report_incident(
     *, title: str, description: str, actor: User, is_drill: bool = False, scheduled_for: date | None = None
 ) -> Incident:
     """Any staff member reports; the compliance officers are told (without the details) after commit."""
-    from compliance.services import _mail_after_commit
+    from firmportal.mail import mail_after_commit
 
     if not (title.strip() and description.strip()):
         raise ComplianceError(_("Say briefly what happened."))
@@ -73,7 +73,7 @@ def report_incident(
     _step(incident, kind=TimelineKind.REPORTED, actor=actor)
     audit.record(actor=actor, action=ComplianceAction.INCIDENT_REPORTED, target=incident, details={"drill": is_drill})
     label = _("Drill") if is_drill else _("Incident")
-    _mail_after_commit(
+    mail_after_commit(
         subject=_("%(label)s #%(id)s reported") % {"label": label, "id": incident.pk},
         body=_("A new %(label)s (#%(id)s) was reported. Open the compliance desk in FirmPortal to triage it.")
         % {"label": label, "id": incident.pk},
@@ -470,7 +470,7 @@ def publish_breach_notice(notice: BreachNotice, *, actor: User) -> BreachNotice:
     the client's users are e-mailed after commit that a notice waits (a link, no content); drills never
     reach clients (no e-mail, not shown in the portal). When every included client's notice is out,
     the incident counts as notified."""
-    from compliance.services import _mail_after_commit
+    from firmportal.mail import mail_after_commit
 
     notice = BreachNotice.objects.select_for_update().select_related("incident").get(pk=notice.pk)
     _refuse_unless_draft(notice)
@@ -494,7 +494,7 @@ def publish_breach_notice(notice: BreachNotice, *, actor: User) -> BreachNotice:
                     "There is an important notice for you in the FirmPortal client portal. Please sign in "
                     "to read it:\n\n%(url)s\n\nFor your security, this e-mail does not contain its content."
                 ) % {"url": notice_url(notice)}
-            _mail_after_commit(subject=subject, body=body, recipients=recipients)
+            mail_after_commit(subject=subject, body=body, recipients=recipients)
     notice.save(update_fields=fields)
     audit.record(
         actor=actor,

@@ -488,9 +488,9 @@ def store_scheduled_report(period: Period, *, actor: User | None = None) -> Stor
     from django.conf import settings
     from django.core.files.base import ContentFile
 
-    from compliance.services import _mail_after_commit
     from confidentiality.files import store_encrypted
     from confidentiality.keyscope import KeyScope
+    from firmportal.mail import mail_after_commit
 
     existing = StoredComplianceReport.objects.filter(kind=period.kind, period_start=period.start).first()
     if existing is not None:
@@ -529,7 +529,7 @@ def store_scheduled_report(period: Period, *, actor: User | None = None) -> Stor
             "The %(kind)s compliance report for %(period)s has been generated. Sign in to FirmPortal to "
             "download it:\n\n%(url)s\n\nThe report itself is not attached to this e-mail."
         ) % {"kind": kind.lower(), "period": period.label, "url": stored_report_url(report)}
-    _mail_after_commit(subject=subject, body=body, recipients=[u.email for u in firm_heads()])
+    mail_after_commit(subject=subject, body=body, recipients=[u.email for u in firm_heads()])
     return report
 
 

@@ -7,8 +7,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -30,22 +28,11 @@ from compliance.models import (
     TrainingCompletion,
     TrainingSession,
 )
+from firmportal.mail import mail_after_commit
 
 log = logging.getLogger("firmportal.compliance")
 
 TRAINING_REMINDER_DAYS = 30
-
-
-def _mail_after_commit(*, subject: str, body: str, recipients: Sequence[str]) -> None:
-    """Queue a plain notification for after the transaction commits (never on rollback)."""
-    addresses = sorted({a for a in recipients if a})
-    if not addresses:
-        return
-
-    def _send() -> None:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=False)
-
-    transaction.on_commit(_send)
 
 
 def active_staff() -> Iterable[User]:
@@ -90,7 +77,7 @@ def publish_nda_version(nda: NdaVersion, *, acceptance_deadline: datetime, actor
         details={"version": nda.version, "deadline": acceptance_deadline.isoformat()},
     )
     deadline_text = timezone.localtime(acceptance_deadline).strftime("%Y-%m-%d %H:%M")
-    _mail_after_commit(
+    mail_after_commit(
         subject=_("New confidentiality agreement (NDA) version %(version)s") % {"version": nda.version},
         body=_(
             "A new version of the firm's confidentiality agreement has been published. Please read and accept it "
@@ -188,7 +175,7 @@ def send_nda_reminders(*, now: datetime | None = None) -> int:
     for user in pending:
         NdaReminder.objects.create(user=user, nda_version=nda, sent_at=now)
         audit.record(actor=None, action=ComplianceAction.NDA_REMINDER_SENT, target=nda, details={"user": user.pk})
-        _mail_after_commit(
+        mail_after_commit(
             subject=_("Please accept the confidentiality agreement (NDA) version %(version)s")
             % {"version": nda.version},
             body=_(
@@ -337,7 +324,7 @@ def send_training_reminders(*, now: datetime | None = None) -> int:
             details={"user": completion.user_id, "course": completion.course.code},
         )
         expires = timezone.localtime(completion.expires_at).strftime("%Y-%m-%d") if completion.expires_at else ""
-        _mail_after_commit(
+        mail_after_commit(
             subject=_("Your training expires soon: %(course)s") % {"course": completion.course.title},
             body=_(
                 "Your completion of the course '%(course)s' expires on %(date)s. Please take the course again "

@@ -111,7 +111,7 @@ def lapsed_third_parties(*, today: date | None = None) -> QuerySet[ThirdParty]:
 def send_third_party_review_reminders(*, today: date | None = None) -> int:
     """Tell the compliance officers once per due date about reviews due within 30 days or overdue."""
     from compliance.queries import compliance_officers
-    from compliance.services import _mail_after_commit
+    from firmportal.mail import mail_after_commit
 
     today = today or timezone.localdate()
     due = ThirdParty.objects.select_for_update().filter(
@@ -131,7 +131,7 @@ def send_third_party_review_reminders(*, today: date | None = None) -> int:
         )
         names.append(f"{party.name}: {party.next_review_due}")
     if names:
-        _mail_after_commit(
+        mail_after_commit(
             subject=_("Third-party reviews due"),
             body=_("These third parties are due for their risk review:") + "\n" + "\n".join(names),
             recipients=[u.email for u in compliance_officers()],

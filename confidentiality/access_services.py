@@ -32,6 +32,7 @@ from confidentiality.models import (
     DelegationState,
     GrantState,
 )
+from firmportal.mail import mail_after_commit
 
 
 def _client_permission_objects(codenames: set[str] | frozenset[str]) -> dict[str, Permission]:
@@ -303,16 +304,6 @@ def _compliance_officer_addresses() -> list[str]:
     return sorted({u.email for u in compliance_officers() if u.email})
 
 
-def _mail_after_commit(*, subject: str, body: str, recipients: list[str]) -> None:
-    from django.conf import settings
-    from django.core.mail import send_mail
-
-    addresses = sorted({a for a in recipients if a})
-    if not addresses:
-        return
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=False))
-
-
 @transaction.atomic
 def grant_emergency_access(
     *, client: Client, purpose: str, purpose_detail: str, ends_at: datetime, actor: User
@@ -342,7 +333,7 @@ def grant_emergency_access(
         details={"purpose": purpose, "ends_at": ends_at.isoformat()},
     )
     # No client data in the notice: who, when, which grant; the queue shows the rest.
-    _mail_after_commit(
+    mail_after_commit(
         subject=_("Emergency access taken: review needed"),
         body=_(
             "%(user)s granted themselves emergency access (grant %(grant)s) until %(until)s.\n"
@@ -499,7 +490,7 @@ def offboard_staff(*, user: User, actor: User | None, exit_acknowledged: bool = 
     )
     report.recipients.set(recipients)
     audit.record(actor=actor, action=AccessAuditAction.STAFF_OFFBOARDED, target=user, details=summary)
-    _mail_after_commit(
+    mail_after_commit(
         subject=_("A staff member has left: leaver report"),
         body=_(
             "%(user)s has left the firm and could access clients you manage. All their access has ended.\n"
@@ -518,7 +509,7 @@ def note_offboarded_signin_attempt(request: Any, username: str) -> bool:
         return False
     with transaction.atomic():
         audit.record(actor=None, action=AccessAuditAction.OFFBOARDED_SIGNIN_ATTEMPT, target=user, request=request)
-        _mail_after_commit(
+        mail_after_commit(
             subject=_("Sign-in attempt by an offboarded account"),
             body=_("Someone tried to sign in as %(user)s, who has left the firm. See the audit trail.")
             % {"user": user.get_username()},
@@ -600,7 +591,7 @@ def invite_delegate(
         details={"scope": pages, "ends_at": ends_at.isoformat()},
     )
     link = accept_url(invitation_token(delegation)) if accept_url else invitation_token(delegation)
-    _mail_after_commit(
+    mail_after_commit(
         subject=_("You are invited to read a company's pages on FirmPortal"),
         body=_(
             "A client of our firm has invited you to read some of their pages until %(until)s.\n"

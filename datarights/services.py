@@ -35,6 +35,7 @@ from datarights.models import (
     RequestState,
     TimelineStep,
 )
+from firmportal.mail import mail_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _notify_requester(request: DataRightsRequest) -> None:
     body = _(
         "There is an update on your data-rights request. Please sign in to the client portal to see it: %(path)s"
     ) % {"path": reverse("portal:datarights-detail", args=[request.pk])}
-    _mail_after_commit(subject=subject, body=body, recipients=[address])
+    mail_after_commit(subject=subject, body=body, recipients=[address])
 
 
 def _notify_officers() -> None:
@@ -92,17 +93,7 @@ def _notify_officers() -> None:
     body = _("A client has made a data-rights request. Please see the compliance desk: %(path)s") % {
         "path": reverse("staff:datarights:desk")
     }
-    _mail_after_commit(subject=subject, body=body, recipients=addresses)
-
-
-def _mail_after_commit(*, subject: str, body: str, recipients: list[str]) -> None:
-    from django.core.mail import send_mail
-
-    addresses = sorted({a for a in recipients if a})
-    if addresses:
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=False)
-        )
+    mail_after_commit(subject=subject, body=body, recipients=addresses)
 
 
 @transaction.atomic
