@@ -64,7 +64,7 @@ def _scratch_database() -> Iterator[None]:
     old = name
     # A database of its own (never the suite's test database, never the installation's).
     connection.settings_dict.setdefault("TEST", {})["NAME"] = (
-        f"{name}_bench" if connection.vendor == "postgresql" else str(Path(name).with_name("bench.sqlite3"))
+        f"{name}_bench" if connection.vendor == "postgresql" else str(Path(name).with_name("bench-crypto.sqlite3"))
     )
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:

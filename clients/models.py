@@ -101,7 +101,7 @@ class Client(models.Model):
         return f"client {self.pk}"
 
     def encryption_scope(self) -> KeyScope:
-        return KeyScope.for_client(self.pk)
+        return KeyScope.for_client(self.id)
 
 
 class ClientRole(models.TextChoices):

@@ -36,6 +36,9 @@ log = logging.getLogger("firmportal.crypto")
 
 FORMAT_V1 = 1
 _HEADER = 1 + 16 + 12
+# Bound once: the per-value hot paths call these millions of times.
+_monotonic = time.monotonic
+_urandom = os.urandom
 # Unwrapped keys stay in process memory for at most this long, so a field costs one AES-GCM
 # operation rather than one keystore read. Destruction empties the destroying process's cache at
 # once; other processes notice within FIRMPORTAL_KEY_REVALIDATE_SECONDS (the keystore's
@@ -197,23 +200,28 @@ def aad_for(label: str, field: str, scope: KeyScope, row_id: object) -> bytes:
 
 def encrypt_bytes(scope: KeyScope, aad: bytes, data: bytes) -> bytes:
     """Encrypt under the scope's active key: version byte | key id | nonce | ciphertext+tag."""
-    now = time.monotonic()
+    now = _monotonic()
     if now >= _next_revalidation[0]:
         _revalidate()
     # Hot path: the scope's active key id (as bytes), its cipher and the ciphertext header
     # (version byte + key id), in one lookup.
     hot = _hot_cache.get(scope)
     if hot is None or hot[0] <= now:
-        key_bytes = active_key_id(scope).bytes
-        hot = (
-            min(_active_cache[scope][0], _key_expiry(key_bytes)),
-            key_bytes,
-            _aead_for(key_bytes),
-            b"\x01" + key_bytes,
-        )
-        _hot_cache[scope] = hot
-    nonce = os.urandom(12)
-    return b"".join((hot[3], nonce, hot[2].encrypt(nonce, data, aad)))
+        hot = _warm(scope)
+    nonce = _urandom(12)
+    return hot[3] + nonce + hot[2].encrypt(nonce, data, aad)
+
+
+def _warm(scope: KeyScope) -> tuple[float, bytes, AESGCM, bytes]:
+    key_bytes = active_key_id(scope).bytes
+    hot = (
+        min(_active_cache[scope][0], _key_expiry(key_bytes)),
+        key_bytes,
+        _aead_for(key_bytes),
+        b"\x01" + key_bytes,
+    )
+    _hot_cache[scope] = hot
+    return hot
 
 
 def _key_expiry(key_bytes: bytes) -> float:
@@ -231,6 +239,19 @@ def key_id_of(ciphertext: bytes) -> uuid.UUID:
     if len(ciphertext) < _HEADER + 16 or ciphertext[0] != FORMAT_V1:
         raise DecryptionError("not a FirmPortal ciphertext (unknown format version or too short)")
     return uuid.UUID(bytes=bytes(ciphertext[1:17]))
+
+
+def decrypt_value(aad: bytes, ciphertext: bytes, field: Any, row: Any) -> bytes:
+    """`decrypt_bytes` for a field of a loaded row (positional: the per-value read path)."""
+    now = _monotonic()
+    if now < _next_revalidation[0] and type(ciphertext) is bytes:
+        cached = _key_cache.get(ciphertext[1:17])
+        if cached is not None and cached[0] > now:
+            try:
+                return cached[1].decrypt(ciphertext[17:29], ciphertext[29:], aad)
+            except InvalidTag:
+                pass  # diagnosed and reported below
+    return decrypt_bytes(aad, ciphertext, where=field, row=row)
 
 
 def decrypt_bytes(aad: bytes, ciphertext: bytes, *, where: Any = "", row: Any = None) -> bytes:

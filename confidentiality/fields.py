@@ -46,7 +46,7 @@ def _row_id(instance: models.Model) -> Any:
 
 
 class _Descriptor:
-    __slots__ = ("attname", "dirty_key", "field", "plain_key")
+    __slots__ = ("attname", "decode", "dirty_key", "field", "normalise", "plain_key", "text")
 
     def __init__(self, field: EncryptedField) -> None:
         self.field = field
@@ -54,6 +54,9 @@ class _Descriptor:
         self.attname = field.attname
         self.plain_key = field.plain_key
         self.dirty_key = field.dirty_key
+        self.decode = field.from_bytes
+        self.normalise = field.normalise
+        self.text = isinstance(field, EncryptedTextField)  # a str is stored as it is
 
     def __get__(self, instance: models.Model | None, owner: type | None = None) -> Any:
         if instance is None:
@@ -71,16 +74,17 @@ class _Descriptor:
             return None
         field = self.field
         crypto = _crypto_module[0] if _crypto_module else _crypto()
-        value = field.from_bytes(
-            crypto.decrypt_bytes(field.aad_for_read(instance), ciphertext, where=field, row=instance)
-        )
+        value = self.decode(crypto.decrypt_value(field.aad_for_read(instance), ciphertext, field, instance))
         data[self.plain_key] = value
         return value
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         data = instance.__dict__
         kind = type(value)
-        if value is None or kind is bytes or isinstance(value, memoryview):
+        if kind is str and self.text:
+            data[self.plain_key] = value
+            data[self.dirty_key] = True
+        elif value is None or kind is bytes or isinstance(value, memoryview):
             # Loaded from the database (or copied as ciphertext): keep it, forget any plaintext.
             # None too: a NULL loaded from the database must count as loaded, or Django takes the
             # field for deferred and a later save() silently skips it.
@@ -88,7 +92,7 @@ class _Descriptor:
             data.pop(self.plain_key, None)
             data.pop(self.dirty_key, None)
         else:
-            data[self.plain_key] = self.field.normalise(value)
+            data[self.plain_key] = self.normalise(value)
             data[self.dirty_key] = True
 
 
@@ -112,16 +116,21 @@ class EncryptedField(models.BinaryField):
         self.plain_key = f"_plain_{self.attname}"
         self.dirty_key = f"_dirty_{self.attname}"
         self.aad_key = f"_aad_{self.attname}"
+        self.text = isinstance(self, EncryptedTextField)
         setattr(cls, self.attname, _Descriptor(self))
 
     def where(self, instance: models.Model) -> str:
         return f"{instance._meta.label_lower}.{self.attname}#{instance.pk}"
 
     def scope(self, instance: models.Model) -> KeyScope:
-        scope_of = getattr(instance, "encryption_scope", None)
-        if scope_of is None:
-            raise ImproperlyConfigured(f"{instance._meta.label} has encrypted fields but no encryption_scope()")
-        return scope_of()
+        try:
+            return instance.encryption_scope()  # type: ignore[attr-defined,no-any-return]
+        except AttributeError:
+            if hasattr(instance, "encryption_scope"):
+                raise
+            raise ImproperlyConfigured(
+                f"{instance._meta.label} has encrypted fields but no encryption_scope()"
+            ) from None
 
     def aad(self, instance: models.Model, scope: KeyScope | None = None) -> bytes:
         pk = _row_id(instance)
@@ -159,9 +168,14 @@ class EncryptedField(models.BinaryField):
                 data[self.attname] = None
             else:
                 scope = self.scope(model_instance)
+                memo = data.get(self.aad_key)  # the AAD memo of `aad()`, inlined: this runs per value
+                if memo is not None and memo[1] is scope and memo[0] is _row_id(model_instance):
+                    aad = memo[2]
+                else:
+                    aad = self.aad(model_instance, scope)
                 crypto = _crypto_module[0] if _crypto_module else _crypto()
                 data[self.attname] = crypto.encrypt_bytes(
-                    scope, self.aad(model_instance, scope), self.to_bytes(plaintext)
+                    scope, aad, plaintext.encode() if self.text else self.to_bytes(plaintext)
                 )
             del data[self.dirty_key]
         return data.get(self.attname)

@@ -27,6 +27,17 @@ class KeyScope:
         """A client's data. With a fiscal year (and archive category), the records whose destruction
         must destroy just that key: one client's vouchers of FY2015 expire on another day than its
         FY2015 bank statements, so each (year, category) has a key of its own."""
+        if fiscal_year is None and category is None:
+            # The commonest scope, asked for on every encrypted value: found by the identity of the
+            # id object (a row's `client_id`), which the entry keeps alive, so ids are never reused.
+            hit = _whole_client_scopes.get(id(client_id))
+            if hit is not None and hit[0] is client_id:
+                return hit[1]
+            scope = _client_scope(client_id, None, None)
+            if len(_whole_client_scopes) >= 65536:
+                _whole_client_scopes.clear()
+            _whole_client_scopes[id(client_id)] = (client_id, scope)
+            return scope
         return _client_scope(client_id, fiscal_year, category)
 
     @classmethod
@@ -49,6 +60,9 @@ class KeyScope:
     @property
     def category(self) -> str | None:
         return self.owner.split("#", 1)[1] if "#" in self.owner else None
+
+
+_whole_client_scopes: dict[int, tuple[object, KeyScope]] = {}
 
 
 @functools.lru_cache(maxsize=65536)
