@@ -131,8 +131,9 @@ def _field_cost(quick: bool) -> list[Result]:
             baseline=f"bare AESGCM encrypt+decrypt of the same {len(data)} bytes with random nonce and the same AAD",
             notes=(
                 f"{per_op}; best of {rounds} interleaved rounds of {n}; field path = assignment, pre_save, "
-                "descriptor read (warm key cache). The excess over the crypto layer is Django/Python attribute "
-                "machinery per value (scope, AAD, dirty tracking); a C-level AAD/scope cache would be the next step."
+                "descriptor read (warm key cache). The excess over the crypto layer is Python attribute machinery "
+                "per value (scope, AAD memo, dirty tracking). If missed: profile fields._Descriptor and "
+                "EncryptedField.pre_save (`python -m cProfile`), the per-value paths."
             ),
         ),
         Result(

@@ -52,9 +52,11 @@ DELEGATE_BASE_PERMISSIONS = frozenset({"view_client"})
 DENIED = "denied"
 
 # PIPL Art. 47 processing locks (`retention.ProcessingLock`): data kept only because a retention
-# duty applies is "storage and security only, visible to the archivist alone". On a locked scope
-# the archivist keeps these read permissions (still through their own assignment or an approved,
-# purpose-bound grant); everyone else keeps none, and nobody may change anything.
+# duty applies is "storage and security only", and of the firm's staff the archivist alone reads it
+# (still through their own assignment or an approved, purpose-bound grant). The lock restricts the
+# firm's processing, not the client's right to its own records (PIPL Art. 45; the archives are the
+# client's): the client's people keep reading within their own permissions (a handover package, the
+# books of the years kept). Nobody may change anything.
 LOCKED_READ_PERMISSIONS = frozenset({"view_client", "view_books", "view_documents"})
 
 # Client-scoped models whose rows belong to one archive volume: (year field, category), the category
@@ -198,7 +200,7 @@ def refuse_locked_year(request_or_user: Any, client: Client, fiscal_year: int) -
     refused like any locked record (404 and a denied event), except for the archivist's reading."""
     _request, user = _split(request_or_user)
     locks = client_locks(user, client.pk)
-    if not locks or is_archivist(user):
+    if not locks or is_archivist(user) or getattr(user, "is_client_user", False):
         return
     if any(lock_applies(locks, category=category, fiscal_year=fiscal_year) for category in REPORT_CATEGORIES):
         record_denied(request_or_user, client_id=client.pk, object_type="clients.report", object_ids=[str(fiscal_year)])
@@ -207,6 +209,11 @@ def refuse_locked_year(request_or_user: Any, client: Client, fiscal_year: int) -
 
 def is_archivist(user: Any) -> bool:
     return bool(getattr(user, "is_staff_member", False) and user.has_perm("accounts.manage_retention"))
+
+
+def reads_locked(user: Any) -> bool:
+    """Who keeps reading a locked scope: the archivist of the firm, and the client's own people."""
+    return bool(getattr(user, "is_client_user", False)) or is_archivist(user)
 
 
 def _volume_of(obj: models.Model) -> tuple[str | None, int | None] | None:
@@ -255,8 +262,8 @@ def client_permissions(user: Any, client_id: Any) -> frozenset[str]:
         perms = frozenset()
     locks = client_locks(user, key)
     if lock_applies(locks, category=None, fiscal_year=None):
-        # The whole client is locked: the archivist reads, nobody changes.
-        perms = perms & LOCKED_READ_PERMISSIONS if is_archivist(user) else frozenset()
+        # The whole client is locked: the archivist and the client's people read, nobody changes.
+        perms = perms & LOCKED_READ_PERMISSIONS if reads_locked(user) else frozenset()
     cache[key] = perms
     return perms
 
@@ -348,8 +355,11 @@ def visible_clients(user: Any, *, perm: str | None = None) -> QuerySet[Client]:
 
 
 def _lock_refuses(user: Any, codename: str, locked: Q | Exists) -> Q:
-    """The rows a lock hides from this user: all locked rows, except an archivist's reads. Decided
-    inside the list's own SQL (the archivist test is a subquery), so lists cost no extra query."""
+    """The rows a lock hides from this user: all locked rows, except the reads of an archivist or of
+    the client's people. Decided inside the list's own SQL (the archivist test is a subquery), so
+    lists cost no extra query."""
+    if codename in LOCKED_READ_PERMISSIONS and getattr(user, "is_client_user", False):
+        return Q(pk__in=[])  # hides nothing
     if codename in LOCKED_READ_PERMISSIONS and getattr(user, "is_staff_member", False):
         from django.contrib.auth.models import Permission
 
@@ -538,11 +548,12 @@ def get_object_for_user(request_or_user: Any, model_or_queryset: type[M] | Query
 
 
 def _locked_for(user: Any, perm: str, obj: models.Model, client_id: Any) -> bool:
-    """A record of a locked volume: refused to all but the archivist's reads (locks are cached)."""
+    """A record of a locked volume: refused to all but the reads of the archivist and the client's
+    people (locks are cached)."""
     locks = client_locks(user, client_id)
     if not locks:
         return False
     volume = _volume_of(obj)
     if volume is None or not lock_applies(locks, category=volume[0], fiscal_year=volume[1]):
         return False
-    return not (_codename(perm) in LOCKED_READ_PERMISSIONS and is_archivist(user))
+    return not (_codename(perm) in LOCKED_READ_PERMISSIONS and reads_locked(user))

@@ -268,11 +268,6 @@ def assess_erasure(client: Any, *, actor: User) -> ErasureAssessment:
             # volumes are locked when the engagement ends (handover) or a later request comes.
             result.locked.append({"what": what, "why": _("Needed to perform the current contract.") + " " + why})
             continue
-        if active:
-            # The books are still being kept under the contract: a lock would stop that work. The
-            # volumes are locked when the engagement ends (handover) or a later request comes.
-            result.locked.append({"what": what, "why": _("Needed to perform the current contract.") + " " + why})
-            continue
         ProcessingLock.objects.update_or_create(
             client_id=client.pk,
             category=volume.category,

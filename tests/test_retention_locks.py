@@ -51,7 +51,7 @@ def _fresh(user: User) -> User:
     return User.objects.get(pk=user.pk)  # a new request: no per-request caches
 
 
-def test_a_locked_client_is_missing_for_its_staff_and_its_owner_and_the_refusal_is_recorded(world: World) -> None:
+def test_a_locked_client_is_missing_for_its_staff_and_the_refusal_is_recorded(world: World) -> None:
     voucher = books.make_voucher(world.client_a, 2020)
     alice = cast.signed_in(world.bookkeeper_alice)
     assert alice.get(_voucher_url(voucher)).status_code == 200
@@ -60,10 +60,48 @@ def test_a_locked_client_is_missing_for_its_staff_and_its_owner_and_the_refusal_
     assert alice.get(f"/staff/clients/{world.client_a.pk}/").status_code == 404
     assert AccessEvent.objects.filter(actor=world.bookkeeper_alice, action="denied").exists()
     assert world.client_a not in access.visible_clients(_fresh(world.bookkeeper_alice))
-    with pytest.raises(Http404):
-        access.get_client_for_user(_fresh(world.client_a_owner), world.client_a.pk)
     # Client B is untouched.
     assert access.has_client_perm(_fresh(world.bookkeeper_bob), "clients.view_books", world.client_b)
+
+
+def test_the_clients_own_people_keep_reading_a_locked_client_but_change_nothing(world: World) -> None:
+    """The lock restricts the firm's processing, not the client's right to its own records: the
+    owner still reads the books and the handover page, and uploads nothing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    voucher = books.make_voucher(world.client_a, 2020)
+    _lock(world.client_a)
+    owner = _fresh(world.client_a_owner)
+    assert access.get_client_for_user(owner, world.client_a.pk) == world.client_a
+    assert world.client_a in access.visible_clients(owner, perm="clients.view_books")
+    assert access.get_object_for_user(owner, Voucher, voucher.pk, perm="clients.view_books") == voucher
+    assert not access.has_client_perm(owner, "clients.upload_documents", world.client_a)
+    portal = cast.signed_in(world.client_a_owner)
+    assert portal.get("/portal/handover/").status_code == 200
+    assert portal.get(f"/portal/books/?client={world.client_a.pk}").status_code == 200
+    before = Document.objects.filter(client=world.client_a).count()
+    response = portal.post(
+        "/portal/documents/upload/",
+        {
+            "client": str(world.client_a.pk),
+            "fiscal_year": 2020,
+            "archive_category": "source_voucher",
+            "file": SimpleUploadedFile("x.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"),
+        },
+    )
+    assert response.status_code == 404
+    assert Document.objects.filter(client=world.client_a).count() == before
+    # A year lock does not hide that year's vouchers from the owner either.
+    ProcessingLock.objects.all().delete()
+    _lock(world.client_a, year=2020)
+    owner = _fresh(world.client_a_owner)
+    assert access.visible_to(owner, Voucher.objects.all(), perm="clients.view_books").filter(pk=voucher.pk).exists()
+    assert (
+        access.visible_to(_fresh(world.bookkeeper_alice), Voucher.objects.all(), perm="clients.view_books")
+        .filter(pk=voucher.pk)
+        .exists()
+        is False
+    )
 
 
 def test_the_archivist_reads_a_locked_client_but_nobody_changes_it(world: World, archivist: User) -> None:
