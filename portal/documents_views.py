@@ -55,6 +55,8 @@ def open_requests_for(client: Client) -> list[DocumentRequest]:
 @client_required
 def documents_page(request: HttpRequest) -> HttpResponse:
     client = _company(request, VIEW)
+    # The documents page lists uploads and what was shared; a posted voucher's documents are shown
+    # with the voucher (books), though they are visible in the portal too (Document.portal_visible).
     visible = Document.objects.filter(client=client).filter(
         Q(origin=DocumentOrigin.CLIENT) | Q(shared_at__isnull=False)
     )

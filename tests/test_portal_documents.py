@@ -105,6 +105,29 @@ def test_the_page_writes_one_access_event_and_lists_only_what_the_client_may_see
     assert AccessEvent.objects.filter(actor=world.client_a_owner, action="denied").exists()
 
 
+def test_a_working_paper_becomes_the_clients_once_it_is_a_posted_vouchers_source_document(
+    world: access_cast.World, media: Path
+) -> None:
+    from clients import services as books_services
+    from tests.books import ensure_chart, poster, sale
+
+    ensure_chart()
+    working = _firm_document(world, shared=False, title="银行回单扫描件")
+    url = reverse("portal:document-download", args=[working.pk])
+    http = cast.signed_in(world.client_a_owner)
+    voucher = books_services.create_voucher(
+        world.client_a, date=timezone.localdate().replace(day=1), lines=sale(), actor=world.bookkeeper_alice
+    )
+    Document.objects.filter(pk=working.pk).update(voucher=voucher)
+    assert http.get(url).status_code == 404  # a draft voucher's attachment is still the firm's
+    assert not Document.objects.filter(Document.portal_visible()).filter(pk=working.pk).exists()
+    books_services.review_voucher(voucher, actor=world.reviewer_rita)
+    books_services.post_voucher(voucher, actor=poster())
+    assert Document.objects.filter(Document.portal_visible()).filter(pk=working.pk).exists()
+    response = http.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
+
+
 def test_owner_downloads_a_shared_document_with_a_download_event(world: access_cast.World, media: Path) -> None:
     shared = _firm_document(world, shared=True, title="申报表")
     http = cast.signed_in(world.client_a_owner)
