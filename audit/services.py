@@ -38,13 +38,13 @@ def _reader_role(user: Any, client_ref: str) -> str:
     if client_ref and getattr(user, "is_client_user", False):
         import uuid
 
-        from clients.models import ClientMembership
+        from confidentiality import access
 
         try:
             client_id = uuid.UUID(client_ref)
         except ValueError:
             return role
-        if not ClientMembership.objects.filter(user=user, client_id=client_id).exists():
+        if not access.is_member_of(user, client_id):
             return DELEGATE_ROLE
     return role
 

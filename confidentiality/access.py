@@ -308,15 +308,36 @@ def _staff_permissions(user: Any, client_id: Any) -> frozenset[str]:
     return frozenset(entitled & held)
 
 
+_MEMBER_CACHE = "_fp_member_of"
+
+
 def _client_user_permissions(user: Any, client_id: str) -> frozenset[str]:
     perms: set[str] = set()
-    for role in ClientMembership.objects.filter(user=user, client_id=client_id).values_list("role", flat=True):
+    roles = list(ClientMembership.objects.filter(user=user, client_id=client_id).values_list("role", flat=True))
+    for role in roles:
         perms |= MEMBER_PERMISSIONS.get(role, frozenset())
+    # Whether they are a member or a delegate: the access log's reader role asks it on every page.
+    members: dict[str, bool] = getattr(user, _MEMBER_CACHE, None) or {}
+    members[client_id] = bool(roles)
+    setattr(user, _MEMBER_CACHE, members)
     for scope in live_delegations().filter(delegate=user, client_id=client_id).values_list("scope", flat=True):
         perms |= DELEGATE_BASE_PERMISSIONS
         for page in scope or []:
             perms |= DELEGATE_SCOPE_PERMISSIONS.get(page, frozenset())
     return frozenset(perms)
+
+
+def is_member_of(user: Any, client_id: Any) -> bool:
+    """Whether a client user is the client's owner or finance contact (not only a delegate); read
+    from the per-request cache the permission check filled, else one query."""
+    key = str(client_id)
+    known: dict[str, bool] | None = getattr(user, _MEMBER_CACHE, None)
+    if known is None or key not in known:
+        client_permissions(user, key)  # fills it (and the permissions the page asks for next)
+        known = getattr(user, _MEMBER_CACHE, None) or {}
+        if key not in known:  # an inactive account: nothing was computed
+            return ClientMembership.objects.filter(user=user, client_id=key).exists()
+    return known[key]
 
 
 def has_client_perm(user: Any, perm: str, client: Client | Any) -> bool:
@@ -330,7 +351,7 @@ def has_client_perm(user: Any, perm: str, client: Client | Any) -> bool:
 
 def forget_cached(user: Any) -> None:
     """Drop the per-request caches on this user object (after a change within the same request)."""
-    for name in (_PERM_CACHE, _LOCK_CACHE):
+    for name in (_PERM_CACHE, _LOCK_CACHE, _MEMBER_CACHE):
         if hasattr(user, name):
             delattr(user, name)
     gates.forget(user)
@@ -340,7 +361,7 @@ def is_delegate_only(user: Any, client_id: Any) -> bool:
     """True when the client user reaches this client only as a delegate (their reads are all logged)."""
     if not getattr(user, "is_client_user", False):
         return False
-    return not ClientMembership.objects.filter(user=user, client_id=client_id).exists()
+    return not is_member_of(user, client_id)
 
 
 # --- Lists ----------------------------------------------------------------------------------------------

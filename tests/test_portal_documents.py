@@ -289,3 +289,9 @@ def test_portal_documents_page_runs_a_constant_number_of_queries(
     assert count() == few
     with django_assert_max_num_queries(25):
         http.get(url)
+    # The membership is read once: the access event's reader role reuses the permission check's answer.
+    with CaptureQueriesContext(connection) as captured:
+        http.get(url)
+    alone = [q["sql"] for q in captured.captured_queries if 'FROM "clients_clientmembership" WHERE' in q["sql"]]
+    assert len(alone) == 1, alone
+    assert AccessEvent.objects.filter(actor=world.client_a_owner).latest("pk").actor_role != "delegate"
