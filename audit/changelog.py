@@ -1,7 +1,7 @@
 """The change log: django-auditlog model diffs, registered here, with encrypted fields kept out.
 
 auditlog's own masking (`mask_str`) keeps half of the value, which is not acceptable for
-confidential data. Models registered through `register(..., encrypted_fields=[...])` get a mask
+confidential data. Every encrypted field of a model registered through `register()` gets a mask
 that replaces the whole value: the change log records *that* the field changed, never what it
 was or became. Their `object_repr` (which auditlog takes from `str(instance)`, and `__str__` may
 show a decrypted name) is replaced by "<model> <pk>" before the entry is written.
@@ -17,6 +17,7 @@ from auditlog.registry import auditlog
 from django.db import models
 from django.db.models.signals import pre_save
 
+from confidentiality.fields import EncryptedField
 from firmportal.logging import request_id_var
 
 REDACTED = "[redacted]"
@@ -43,11 +44,16 @@ def register(
     exclude_fields: Iterable[str] = (),
     m2m_fields: Iterable[str] = (),
 ) -> None:
-    """Track changes of `model` in the change log; `encrypted_fields` are recorded as changed, never shown.
+    """Track changes of `model` in the change log; its encrypted fields are recorded as changed, never shown.
 
-    Call it once per model at start-up (e.g. from the owning app's `AppConfig.ready`).
+    Every `EncryptedField` of the model is masked whether or not `encrypted_fields` names it:
+    auditlog reads a field through its descriptor, which decrypts, so a field left off the list
+    would put its plaintext in the change log. Call it once per model at start-up (e.g. from the
+    owning app's `AppConfig.ready`).
     """
-    encrypted = list(encrypted_fields)
+    encrypted = sorted(
+        set(encrypted_fields) | {f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedField)}
+    )
     if auditlog.contains(model):
         auditlog.unregister(model)
     auditlog.register(

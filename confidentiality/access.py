@@ -278,8 +278,11 @@ def _staff_permissions(user: Any, client_id: Any) -> frozenset[str]:
     text = models.CharField()
 
     def rows(queryset: QuerySet[Any], kind: str, value: Any) -> QuerySet[Any]:
-        return queryset.annotate(fp_kind=Value(kind, output_field=text), fp_value=value).values_list(
-            "fp_kind", "fp_value"
+        # No ORDER BY (the models' default ordering): SQLite refuses one inside a UNION's parts.
+        return (
+            queryset.order_by()
+            .annotate(fp_kind=Value(kind, output_field=text), fp_value=value)
+            .values_list("fp_kind", "fp_value")
         )
 
     sources = rows(live_assignments(now).filter(user=user, client_id=client_id), "role", F("role")).union(

@@ -181,7 +181,8 @@ class EncryptedField(models.BinaryField):
         return data.get(self.attname)
 
     def value_from_object(self, obj: models.Model) -> Any:
-        # Serialisers and diff tools (django-auditlog, dumpdata) see ciphertext, never plaintext.
+        # Serialisers (dumpdata) see ciphertext, never plaintext. django-auditlog reads fields through
+        # the descriptor instead (plaintext): audit.changelog masks every encrypted field for it.
         return obj.__dict__.get(self.attname)
 
     # Subclasses:

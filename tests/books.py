@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 from typing import Any
 
-from clients import services
+from clients import importing, services
 from clients.models import Account, Client, TaxpayerType, Voucher
 
 VALID_CODE = "91350100M000100Y43"  # the example code of GB 32100-2015
@@ -72,3 +73,19 @@ def posted_voucher(
 
 
 D = Decimal
+
+
+def voucher_workbook(rows: list[list[object]]) -> bytes:
+    """An .xlsx for the voucher import: the template's header row, then `rows` in its columns
+    (凭证号, 日期, 科目编码, 摘要, 借方金额, 贷方金额, 附件数)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(importing.HEADERS))
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -104,6 +104,31 @@ def test_encrypted_fields_never_reach_the_change_log(bookkeeper_alice: User) -> 
         changelog.register_core_models()
 
 
+def test_every_encrypted_field_of_a_client_is_masked_named_or_not(partner: User) -> None:
+    from clients import services
+    from clients.models import Client
+
+    client = services.create_client(
+        name=CANARY,
+        credit_code="91350100M000100Y43",
+        taxpayer_type="general",
+        address=f"地址 {CANARY}",
+        contacts=[{"name": f"联系人 {CANARY}"}],
+        bank_accounts=[{"bank": "招商银行", "account_number": CANARY}],
+        actor=partner,
+    )
+    client.address = f"新地址 {CANARY}"
+    client.save()
+    entries = _entries_for(Client.objects.get(pk=client.pk))
+    assert len(entries) == 2
+    for entry in entries:
+        for name in ("name", "credit_code", "address", "contacts", "bank_accounts"):
+            if name in entry.changes:
+                assert set(entry.changes[name]) <= {changelog.REDACTED, "None"}, (name, entry.changes[name])
+        assert CANARY not in json.dumps(entry.changes, ensure_ascii=False) + entry.object_repr
+    assert entries[-1].changes["address"] == [changelog.REDACTED, changelog.REDACTED]
+
+
 def test_change_log_address_is_taken_only_from_a_trusted_proxy() -> None:
     from django.test import RequestFactory, override_settings
 

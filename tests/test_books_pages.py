@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import io
 from decimal import Decimal
 
 import pytest
@@ -13,12 +12,12 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AccessEvent, AuditEvent
-from clients import importing, services
+from clients import services
 from clients.models import AccountingPeriod, BooksAction, Client, TaxpayerType, Voucher, VoucherState
 from confidentiality import crypto
 from confidentiality.models import AssignmentRole
 from tests import access_cast, cast
-from tests.books import account, ensure_chart, lines, posted_voucher, sale
+from tests.books import account, ensure_chart, lines, posted_voucher, sale, voucher_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -272,19 +271,6 @@ def test_report_with_nonsense_parameters_still_answers(world: access_cast.World)
     )
 
 
-def _xlsx(rows: list[list[object]]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(list(importing.HEADERS))
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def _upload(http, client: Client, data: bytes, name: str = "v.xlsx"):  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -306,7 +292,7 @@ def test_import_template_downloads_and_a_good_file_imports(world: access_cast.Wo
 
 def test_import_with_bad_rows_reports_each_row_and_saves_nothing(world: access_cast.World) -> None:
     http = cast.signed_in(world.bookkeeper_alice)
-    data = _xlsx(
+    data = voucher_workbook(
         [
             [1, "2025-01-05", "1002", "收款", "100", None, 0],
             [1, "2025-01-05", "5001", "收入", None, "100", 0],  # a good voucher
@@ -323,7 +309,7 @@ def test_import_with_bad_rows_reports_each_row_and_saves_nothing(world: access_c
     assert "<td>4</td>" in body and "<td>5</td>" in body
     assert not Voucher.objects.exists()
     # Once rows 4-6 are right, the unbalanced voucher 4 is reported (voucher-level check) and still nothing saved.
-    data = _xlsx(
+    data = voucher_workbook(
         [
             [1, "2025-01-05", "1002", "收款", "100", None, 0],
             [1, "2025-01-05", "5001", "收入", None, "100", 0],
@@ -338,7 +324,9 @@ def test_import_with_bad_rows_reports_each_row_and_saves_nothing(world: access_c
 def test_import_duplicate_number_and_corrupt_files_are_refused(world: access_cast.World) -> None:
     services.create_voucher(world.client_a, date=datetime.date(2025, 1, 3), lines=sale(), actor=world.bookkeeper_alice)
     http = cast.signed_in(world.bookkeeper_alice)
-    data = _xlsx([[1, "2025-01-05", "1002", "收款", "100", None, 0], [1, "2025-01-05", "5001", "收入", None, "100", 0]])
+    data = voucher_workbook(
+        [[1, "2025-01-05", "1002", "收款", "100", None, 0], [1, "2025-01-05", "5001", "收入", None, "100", 0]]
+    )
     assert "已存在" in _upload(http, world.client_a, data).content.decode()
     assert "不是可读取的" in _upload(http, world.client_a, b"PK\x03\x04garbage").content.decode()
     assert ".xlsx" in _upload(http, world.client_a, b"a,b", name="v.csv").content.decode()
@@ -349,7 +337,9 @@ def test_import_upload_never_touches_disk_and_oversize_is_refused(world: access_
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # Django's default handler would spill this upload to disk
     http = cast.signed_in(world.bookkeeper_alice)
-    data = _xlsx([[1, "2025-01-05", "1002", "收款", "100", None, 0], [1, "2025-01-05", "5001", "收入", None, "100", 0]])
+    data = voucher_workbook(
+        [[1, "2025-01-05", "1002", "收款", "100", None, 0], [1, "2025-01-05", "5001", "收入", None, "100", 0]]
+    )
     _upload(http, world.client_a, data)
     assert Voucher.objects.count() == 1
     assert list(tmp_path.iterdir()) == []
