@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import cast
+from typing import Any, cast
 
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.models import Group
@@ -187,3 +187,16 @@ def touch_session(request: HttpRequest) -> None:
     if now - int(request.session.get(LAST_ACTIVITY_KEY, 0)) >= 30:
         request.session[LAST_ACTIVITY_KEY] = now
         UserSession.objects.filter(session_key=request.session.session_key).update(last_seen_at=timezone.now())
+
+
+def axes_username(request: Any, credentials: Any) -> str | None:
+    """What django-axes records and locks out by (AXES_USERNAME_CALLABLE): a keyed pseudonym of the
+    typed name, never the name itself. People type passwords and client names into that box by
+    mistake; the lockout still works, the same name always giving the same pseudonym."""
+    field = "username"
+    typed = (credentials or {}).get(field) if credentials else None
+    if typed is None and request is not None and hasattr(request, "POST"):
+        typed = request.POST.get(field)
+    if not typed:
+        return None
+    return audit.pseudonym(str(typed))

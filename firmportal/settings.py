@@ -174,6 +174,7 @@ PASSWORD_RESET_TIMEOUT = 3600
 AXES_FAILURE_LIMIT = env.integer("FIRMPORTAL_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.integer("FIRMPORTAL_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.services.axes_username"  # a pseudonym is stored, never what was typed
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False

@@ -124,6 +124,18 @@ def test_account_is_locked_after_repeated_failures(bookkeeper_alice: User, setti
     assert "_auth_user_id" not in HttpClient().session
 
 
+def test_what_was_typed_as_a_name_is_stored_only_as_a_pseudonym(bookkeeper_alice: User, settings) -> None:
+    from axes.models import AccessAttempt
+
+    typed = "Secret-Typed-By-Mistake-密码123"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _password_step(HttpClient(), typed, "wrong-password")
+    assert _password_step(HttpClient(), typed, "wrong-password").status_code == 429  # still locked out
+    assert _password_step(HttpClient(), "bookkeeper_alice").status_code == 302  # nobody else is
+    attempts = list(AccessAttempt.objects.values_list("username", "post_data", "get_data"))
+    assert attempts and all(typed not in " ".join(str(v) for v in row) for row in attempts), attempts
+
+
 def test_lockout_of_an_unknown_name_looks_the_same(db: None, settings) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _password_step(HttpClient(), "ghost_user", "wrong-password")
