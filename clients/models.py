@@ -47,6 +47,7 @@ class BooksAction(models.TextChoices):
     DOCUMENT_RECORDED = "document_recorded", _("Document recorded")
     # retention2 slice: employees' personal data held for the engagement (payroll).
     EMPLOYEE_RECORDED = "employee_recorded", _("Employee recorded for payroll")
+    EMPLOYEE_REMOVED = "employee_removed", _("Employee removed from payroll (left the client)")
     # Documents and document requests (portal-docs slice)
     DOCUMENT_UPLOADED = "document_uploaded", _("Document uploaded")
     DOCUMENT_LINKED = "document_linked", _("Document linked to a voucher")

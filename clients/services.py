@@ -33,6 +33,7 @@ from clients.models import (
     ClientMembership,
     ClientRole,
     Document,
+    Employee,
     Engagement,
     EngagementState,
     PeriodState,
@@ -43,7 +44,7 @@ from clients.models import (
     VoucherLine,
     VoucherState,
 )
-from clients.validators import parse_amount, validate_credit_code
+from clients.validators import parse_amount, validate_bank_account, validate_credit_code, validate_id_number
 from confidentiality.duties import check_separation
 
 MAX_LINES = 200
@@ -840,19 +841,21 @@ def record_document(
 
 
 @transaction.atomic
-def record_employee(engagement: Any, *, name: str, id_number: str, bank_account: str, actor: Any) -> Any:
+def record_employee(engagement: Engagement, *, name: str, id_number: str, bank_account: str, actor: Any) -> Employee:
     """An employee of the client, held for this engagement only (encrypted under the engagement's
-    employee key, which engagement end crypto-shreds unless a retention duty applies)."""
-    from clients.models import Employee, EngagementState
+    employee key, which engagement end crypto-shreds unless a retention duty applies).
 
+    The ID number must be a valid resident ID number (GB 11643 check character) and the bank
+    account, if given, 8 to 30 digits; both are stored normalised (spaces removed, upper-case X).
+    """
     if engagement.state != EngagementState.ACTIVE:
         raise ValidationError(_("Employees are recorded only during an active engagement."), code="engagement")
     employee = Employee(
         client_id=engagement.client_id,
         engagement=engagement,
         name=_require_text(name, label=_("Employee name")),
-        id_number=_require_text(id_number, label=_("ID number"), max_length=32),
-        bank_account=_require_text(bank_account, label=_("Bank account"), max_length=40, required=False),
+        id_number=validate_id_number(id_number),
+        bank_account=validate_bank_account(bank_account) if (bank_account or "").strip() else "",
     )
     employee.save()
     audit.record(
@@ -863,3 +866,30 @@ def record_employee(engagement: Any, *, name: str, id_number: str, bank_account:
         details={"engagement": str(engagement.pk)},
     )
     return employee
+
+
+@transaction.atomic
+def remove_employee(employee: Employee, *, actor: Any) -> None:
+    """An employee who left the client: their row is deleted, not flagged.
+
+    PIPL Art. 19 and 47 (minimisation): once the person is off the client's payroll, the firm no
+    longer needs their ID number or bank account for the engagement, so it keeps nothing of them
+    (the payroll vouchers already booked are the accounting record). Copies in backups stay
+    unreadable once the engagement's employee key is destroyed at its end. The audit row names
+    ids only. Employees of an engagement that is no longer active are kept as they are, for its
+    handover or its retention lock.
+    """
+    engagement = Engagement.objects.select_for_update().get(pk=employee.engagement_id)
+    if engagement.state != EngagementState.ACTIVE:
+        raise ValidationError(
+            _("Employees of an engagement that is no longer active are kept for its handover."), code="engagement"
+        )
+    employee_id = employee.pk
+    audit.record(
+        actor=actor,
+        action=BooksAction.EMPLOYEE_REMOVED,
+        target=employee,
+        client_ref=_client_ref(employee.client_id),
+        details={"engagement": str(engagement.pk)},
+    )
+    Employee.objects.filter(pk=employee_id).delete()

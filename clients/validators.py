@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # GB 32100-2015 统一社会信用代码: 18 characters from this 31-character set (no I, O, Z, S, V).
@@ -79,3 +81,78 @@ def parse_amount(value: object) -> Decimal:
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(_("Amounts have at most two decimal places (fen)."), code="amount_decimals")
     return amount.quantize(Decimal("0.01"))
+
+
+# GB 11643-1999 公民身份号码: 17 digits (6 of region, 8 of birth date, 3 of sequence) and a check
+# character over them, ISO 7064 MOD 11-2: weights 2^(17-i) mod 11, the remainder maps to this string.
+_ID_NUMBER_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_NUMBER_CHECK = "10X98765432"
+
+# Bank card and account numbers (银行卡号/账号): digits only, between these lengths.
+BANK_ACCOUNT_MIN_DIGITS = 8
+BANK_ACCOUNT_MAX_DIGITS = 30
+
+
+def id_number_check_character(first17: str) -> str:
+    """The 18th character of a resident ID number, from its first 17 digits (GB 11643-1999)."""
+    return _ID_NUMBER_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_NUMBER_WEIGHTS, strict=True)) % 11]
+
+
+# A Chinese input method may type full-width digits and X (U+FF10 to U+FF19, U+FF38, U+FF58: each its
+# ASCII character + 0xFEE0). Only these are made ASCII; not all of NFKC, which would also turn a
+# superscript two into a 2.
+_FULL_WIDTH = {ord(c) + 0xFEE0: c for c in "0123456789Xx"}
+
+
+def _typed_digits(value: str) -> str:
+    """What was typed, without spaces (the ideographic space too), full-width digits and X made ASCII."""
+    return "".join((value or "").translate(_FULL_WIDTH).split())
+
+
+def validate_id_number(value: str) -> str:
+    """Return the 18-character resident ID number (居民身份证号), spaces removed and a lower-case x
+    upper-cased, or raise ValidationError saying what is wrong with it."""
+    number = _typed_digits(value).upper()
+    if len(number) != 18:
+        raise ValidationError(
+            _("A resident ID number has 18 characters; this one has %(n)d."),
+            code="id_number_length",
+            params={"n": len(number)},
+        )
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError(
+            _("A resident ID number has 17 digits followed by a digit or the letter X."),
+            code="id_number_charset",
+        )
+    try:
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        birth = None
+    if birth is None or not datetime.date(1900, 1, 1) <= birth <= timezone.localdate():
+        raise ValidationError(
+            _("Characters 7 to 14 of a resident ID number are the date of birth (YYYYMMDD); this is not a date."),
+            code="id_number_birth_date",
+        )
+    if id_number_check_character(number[:17]) != number[17]:
+        raise ValidationError(
+            _("The check character of this resident ID number is wrong: please check for a typing error."),
+            code="id_number_check",
+        )
+    return number
+
+
+def validate_bank_account(value: str) -> str:
+    """Return the account number as digits only (spaces removed), or raise ValidationError."""
+    number = _typed_digits(value)
+    if not number.isascii() or not number.isdigit():
+        raise ValidationError(
+            _("A bank account number has digits only (spaces are allowed between them)."),
+            code="bank_account_charset",
+        )
+    if not BANK_ACCOUNT_MIN_DIGITS <= len(number) <= BANK_ACCOUNT_MAX_DIGITS:
+        raise ValidationError(
+            _("A bank account number has %(min)d to %(max)d digits; this one has %(n)d."),
+            code="bank_account_length",
+            params={"min": BANK_ACCOUNT_MIN_DIGITS, "max": BANK_ACCOUNT_MAX_DIGITS, "n": len(number)},
+        )
+    return number

@@ -255,7 +255,7 @@ def _engagement_with_employees(world: World, keeper: str) -> tuple[Any, list[Emp
         books_services.record_employee(
             engagement, name=name, id_number=number, bank_account="6222020000000001", actor=world.bookkeeper_alice
         )
-        for name, number in [("王小明", "310101199001011234"), ("李小红", "31010119920202123X")]
+        for name, number in [("王小明", "310101199001011234"), ("李小红", "31010119920202121X")]
     ]
     return engagement, employees
 
