@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from clients.models import ArchiveCategory, TaxpayerType
 from clients.services import MAX_YEAR, MIN_YEAR, LineInput
-from clients.validators import validate_credit_code
+from clients.validators import validate_bank_account, validate_credit_code, validate_id_number
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
@@ -171,3 +171,30 @@ class RejectDocumentForm(forms.Form):
 
 class LinkDocumentForm(forms.Form):
     document = forms.UUIDField(label=_("Document"))
+
+
+# --- Employees (payroll) ---------------------------------------------------------------------------------
+
+
+class EmployeeForm(forms.Form):
+    """An employee as payroll needs them. The service checks the same rules again (any entry path)."""
+
+    name = forms.CharField(label=pgettext_lazy("employee", "Name"), max_length=200)
+    id_number = forms.CharField(
+        label=_("Resident ID number (身份证号)"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    bank_account = forms.CharField(
+        label=_("Bank account for salary (optional)"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    def clean_id_number(self) -> str:
+        return validate_id_number(self.cleaned_data["id_number"])
+
+    def clean_bank_account(self) -> str:
+        value = self.cleaned_data["bank_account"]
+        return validate_bank_account(value) if value.strip() else ""

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clients import document_views, views
+from clients import document_views, employee_views, views
 
 app_name = "clients"
 
@@ -31,6 +31,14 @@ urlpatterns = [
     path("<uuid:client_id>/reports/subsidiary-ledger/", views.subsidiary_ledger, name="subsidiary-ledger"),
     path("<uuid:client_id>/reports/balance-sheet/", views.balance_sheet, name="balance-sheet"),
     path("<uuid:client_id>/reports/income-statement/", views.income_statement, name="income-statement"),
+    # Employees for payroll
+    path("<uuid:client_id>/employees/", employee_views.employee_list, name="employees"),
+    path("<uuid:client_id>/employees/add/", employee_views.employee_add, name="employee-add"),
+    path(
+        "<uuid:client_id>/employees/<uuid:employee_id>/remove/",
+        employee_views.employee_remove,
+        name="employee-remove",
+    ),
     # Documents (portal-docs slice)
     path("<uuid:client_id>/documents/", document_views.document_list, name="documents"),
     path("<uuid:client_id>/documents/upload/", document_views.document_upload, name="document-upload"),

@@ -42,7 +42,7 @@ from clients.models import (
     VoucherState,
 )
 from clients.uploads import InMemoryOnlyUploadHandler
-from confidentiality import access
+from confidentiality import access, secret_fields
 
 VOUCHER_LIST_LIMIT = 1000
 
@@ -76,11 +76,6 @@ def _voucher(request: HttpRequest, client: Client, voucher_id: uuid.UUID, perm: 
 
 def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
-
-
-def _mask(number: str) -> str:
-    """Secret: only the last four characters are shown."""
-    return "•••• " + number[-4:] if len(number) > 4 else "••••"
 
 
 # --- Clients ---------------------------------------------------------------------------------------------
@@ -134,7 +129,8 @@ def client_overview(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         Voucher.objects.filter(client=client).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
     bank_accounts = [
-        {"bank": b.get("bank", ""), "masked": _mask(b.get("account_number", ""))} for b in (client.bank_accounts or [])
+        {"bank": b.get("bank", ""), "masked": secret_fields.masked_tail(b.get("account_number", ""))}
+        for b in (client.bank_accounts or [])
     ]
     _record(request, "view", client, "clients.client", [client.pk])
     return render(

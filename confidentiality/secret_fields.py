@@ -23,6 +23,11 @@ MASK = "••••••••"
 REVEAL = "reveal"
 
 
+def masked_tail(value: str, keep: int = 4) -> str:
+    """A secret shown masked on a page: only its last `keep` characters, enough to tell two apart."""
+    return "•••• " + value[-keep:] if len(value) > keep else "••••"
+
+
 def secret_fields(model: type[models.Model] | models.Model) -> tuple[str, ...]:
     return tuple(getattr(model, "SECRET_FIELDS", ()) or ())
 

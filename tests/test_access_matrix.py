@@ -77,6 +77,7 @@ FACTORIES: dict[str, Factory] = {
     "complaint_id": lambda w, o: o["complaint"].pk,
     "invitation_id": lambda w, o: o["survey"].pk,
     "document_id": lambda w, o: o["document"].pk,
+    "employee_id": lambda w, o: o["employee"].pk,
 }
 # Patterns whose keywords go together (a generic view over models).
 PATTERN_KWARGS: dict[str, Factory] = {
@@ -143,6 +144,10 @@ ALLOWED: dict[str, set[str]] = {
     "clients:document-reject": {"partner", "alice"},
     "clients:document-request-cancel": {"partner", "alice"},
     "clients:voucher-document-link": {"partner", "alice"},
+    # Employees (payroll): everyone assigned reads the roster; the bookkeeper who prepares the payroll
+    # (prepare_vouchers) and the manager (manage_client) add and remove.
+    "clients:employee-add": {"partner", "alice"},
+    "clients:employee-remove": {"partner", "alice"},
 }
 
 
@@ -198,6 +203,22 @@ def _portal_voucher(world: World, objects: dict[str, Any]) -> Any:
         )
         objects["portal_voucher"] = (voucher, document)
     return objects["portal_voucher"]
+
+
+def _employee_for(world: World) -> Any:
+    """An employee of client A, recorded for its active engagement (payroll)."""
+    import datetime
+
+    engagement = books_services.open_engagement(
+        world.client_a,
+        contract_start=datetime.date(2025, 1, 1),
+        scope="代理记账",
+        archive_keeper="firm",
+        actor=world.partner,
+    )
+    return books_services.record_employee(
+        engagement, name="王小明", id_number="11010519491231002X", bank_account="", actor=world.bookkeeper_alice
+    )
 
 
 def _handover_for(world: World) -> Any:
@@ -298,6 +319,7 @@ def matrix(db: None, monkeypatch: pytest.MonkeyPatch) -> tuple[World, dict[str, 
     objects["voucher"] = books_services.create_voucher(
         world.client_a, date=datetime.date(2025, 3, 15), lines=sale(), actor=world.bookkeeper_alice
     )
+    objects["employee"] = _employee_for(world)
     objects["handover"] = _handover_for(world)
     objects["notice"] = _breach_notice_for(world, cora)
     objects["data_request"] = _data_request_for(world, cora)

@@ -33,10 +33,11 @@ def has_client_perm(user: Any, perm: str, obj: Any) -> bool:
 
 
 @register.inclusion_tag("confidentiality/access/secret_masked.html", takes_context=True)
-def secret_field(context: Any, obj: Any, field: str) -> dict[str, Any]:
+def secret_field(context: Any, obj: Any, field: str, masked: str = "") -> dict[str, Any]:
     """A secret field, masked, with a "Reveal" link (htmx swaps in the purpose form, then the value).
 
-    `{% secret_field employee "id_number" %}` on any client-scoped model declaring SECRET_FIELDS.
+    `{% secret_field employee "id_number" %}` on any client-scoped model declaring SECRET_FIELDS;
+    `masked` replaces the bare mask with the page's own partial mask (e.g. the last four digits).
     """
     from confidentiality import secret_fields as secrets
 
@@ -48,6 +49,6 @@ def secret_field(context: Any, obj: Any, field: str) -> dict[str, Any]:
         "obj": obj,
         "model": obj._meta.label_lower,
         "field": field,
-        "mask": secrets.MASK,
+        "mask": masked or secrets.MASK,
         "can_reveal": user is not None and "reveal_secret" in client_perms(user, obj),
     }
