@@ -118,6 +118,16 @@
     }
   });
 
+  // An empty account field asks for nothing: tabbing through a blank line must not open a list of
+  // every account over the buttons below (a click meant for "save" would pick an account).
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var field = event.detail && event.detail.elt;
+    if (field && field.classList && field.classList.contains("js-account") && form.contains(field) && !field.value.trim()) {
+      event.preventDefault();
+      closeResults(field.closest(".account-cell"));
+    }
+  });
+
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var cell = event.target.closest && event.target.closest(".account-cell");
     if (cell && form.contains(cell) && !cell.contains(document.activeElement)) {
