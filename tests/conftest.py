@@ -51,6 +51,17 @@ def client_b_owner(db: None) -> User:
     return cast.make_client_user("client_b_owner")
 
 
+@pytest.fixture(autouse=True)
+def default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the default language: a request in English (Accept-Language, the language
+    cookie) leaves English active in the thread, and a later test's service messages came out in it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def master_keyring() -> None:
     """The test run's master keyring (a file outside the database, as in production)."""
