@@ -193,10 +193,9 @@ def axes_username(request: Any, credentials: Any) -> str | None:
     """What django-axes records and locks out by (AXES_USERNAME_CALLABLE): a keyed pseudonym of the
     typed name, never the name itself. People type passwords and client names into that box by
     mistake; the lockout still works, the same name always giving the same pseudonym."""
-    field = "username"
-    typed = (credentials or {}).get(field) if credentials else None
-    if typed is None and request is not None and hasattr(request, "POST"):
-        typed = request.POST.get(field)
+    typed = credentials.get("username") if credentials else None
+    if typed is None and hasattr(request, "POST"):
+        typed = request.POST.get("username")
     if not typed:
         return None
     return audit.pseudonym(str(typed))

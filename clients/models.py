@@ -605,20 +605,12 @@ class Document(models.Model):
     def visible_in_portal(self) -> bool:
         """The client sees its own uploads, what the firm shared with it, and the source documents of
         its posted vouchers (part of its books, shown with the voucher). The firm's other working
-        papers are not the client's until shared. `portal_visible()` is the same rule in SQL."""
+        papers are not the client's until shared."""
         if self.origin == DocumentOrigin.CLIENT or self.shared_at is not None:
             return True
         return (
             self.voucher_id is not None
             and Voucher.objects.filter(pk=self.voucher_id, state=VoucherState.POSTED).exists()
-        )
-
-    @staticmethod
-    def portal_visible() -> models.Q:
-        return (
-            models.Q(origin=DocumentOrigin.CLIENT)
-            | models.Q(shared_at__isnull=False)
-            | models.Q(voucher__state=VoucherState.POSTED)
         )
 
 

@@ -56,7 +56,7 @@ class _Descriptor:
         self.dirty_key = field.dirty_key
         self.decode = field.from_bytes
         self.normalise = field.normalise
-        self.text = isinstance(field, EncryptedTextField)  # a str is stored as it is
+        self.text = field.text  # a str is stored as it is
 
     def __get__(self, instance: models.Model | None, owner: type | None = None) -> Any:
         if instance is None:
@@ -116,7 +116,7 @@ class EncryptedField(models.BinaryField):
         self.plain_key = f"_plain_{self.attname}"
         self.dirty_key = f"_dirty_{self.attname}"
         self.aad_key = f"_aad_{self.attname}"
-        self.text = isinstance(self, EncryptedTextField)
+        self.text = isinstance(self, EncryptedTextField)  # read by the descriptor, set up next
         setattr(cls, self.attname, _Descriptor(self))
 
     def where(self, instance: models.Model) -> str:

@@ -56,7 +56,7 @@ def open_requests_for(client: Client) -> list[DocumentRequest]:
 def documents_page(request: HttpRequest) -> HttpResponse:
     client = _company(request, VIEW)
     # The documents page lists uploads and what was shared; a posted voucher's documents are shown
-    # with the voucher (books), though they are visible in the portal too (Document.portal_visible).
+    # with the voucher (books), and downloadable here too (Document.visible_in_portal).
     visible = Document.objects.filter(client=client).filter(
         Q(origin=DocumentOrigin.CLIENT) | Q(shared_at__isnull=False)
     )

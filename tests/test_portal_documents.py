@@ -118,12 +118,10 @@ def test_a_working_paper_becomes_the_clients_once_it_is_a_posted_vouchers_source
     voucher = books_services.create_voucher(
         world.client_a, date=timezone.localdate().replace(day=1), lines=sale(), actor=world.bookkeeper_alice
     )
-    Document.objects.filter(pk=working.pk).update(voucher=voucher)
+    documents.link_document_to_voucher(document=working, voucher=voucher, actor=world.bookkeeper_alice)
     assert http.get(url).status_code == 404  # a draft voucher's attachment is still the firm's
-    assert not Document.objects.filter(Document.portal_visible()).filter(pk=working.pk).exists()
     books_services.review_voucher(voucher, actor=world.reviewer_rita)
     books_services.post_voucher(voucher, actor=poster())
-    assert Document.objects.filter(Document.portal_visible()).filter(pk=working.pk).exists()
     response = http.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
 
