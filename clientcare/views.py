@@ -207,6 +207,18 @@ def portal_compose(request: HttpRequest) -> HttpResponse:
     client = _portal_client_for_messages(request, write=True)
     if client is None:
         raise Http404
+    return _compose(request, client, template="clientcare/portal_compose.html", thread_url="portal:clientcare:thread")
+
+
+@require_GET
+@client_required
+def portal_thread(request: HttpRequest, thread_id: UUID) -> HttpResponse:
+    thread = queries.get_thread_for_user(request, thread_id)
+    return render(request, "clientcare/portal_thread.html", _thread_context(request, thread, None))
+
+
+def _compose(request: HttpRequest, client: Any, *, template: str, thread_url: str) -> HttpResponse:
+    """A new thread with the client, from either side (the view has checked who may write)."""
     form = _message_form(request, with_subject=True)
     if request.method == "POST" and form.is_valid():
         try:
@@ -224,15 +236,8 @@ def portal_compose(request: HttpRequest) -> HttpResponse:
             raise Http404 from None
         else:
             flash.success(request, _("Your message was sent securely."))
-            return redirect("portal:clientcare:thread", thread_id=thread.pk)
-    return render(request, "clientcare/portal_compose.html", {"client": client, "form": form})
-
-
-@require_GET
-@client_required
-def portal_thread(request: HttpRequest, thread_id: UUID) -> HttpResponse:
-    thread = queries.get_thread_for_user(request, thread_id)
-    return render(request, "clientcare/portal_thread.html", _thread_context(request, thread, None))
+            return redirect(thread_url, thread_id=thread.pk)
+    return render(request, template, {"client": client, "form": form})
 
 
 @with_attachment_uploads
@@ -308,25 +313,7 @@ def staff_inbox(request: HttpRequest) -> HttpResponse:
 @compliance_gate_required
 def staff_compose(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = queries.get_client_for_messages(request, client_id, write=True)
-    form = _message_form(request, with_subject=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            thread = services.start_thread(
-                client=client,
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
-                actor=request.user,
-                site_url=_site(request),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            flash.success(request, _("Your message was sent securely."))
-            return redirect("staff:clientcare:thread", thread_id=thread.pk)
-    return render(request, "clientcare/staff_compose.html", {"client": client, "form": form})
+    return _compose(request, client, template="clientcare/staff_compose.html", thread_url="staff:clientcare:thread")
 
 
 @require_GET
